@@ -1,0 +1,1 @@
+"""Users, roles, site scopes and tokens; the only code that opens protected records."""

@@ -1,0 +1,1 @@
+"""The `awda` command line: thin commands over the services."""

@@ -1,0 +1,138 @@
+"""The `awda` command: set-up, demo, server, simulator, imports and one group per domain."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from awda.access import cli as users_cli
+from awda.cli import setup
+from awda.cli.common import CliState, JsonOption, emit, progress_bar, state
+from awda.errors import AwdaError
+from awda.households import cli as households_cli
+from awda.places import cli as places_cli
+from awda.stats import cli as stats_cli
+from awda.vault import VaultError
+
+app = typer.Typer(
+    help="awda: registry for displaced people going home, and those who help them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+import_app = typer.Typer(help="Import files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(households_cli.app, name="households")
+app.add_typer(users_cli.app, name="users")
+app.add_typer(places_cli.app, name="places")
+app.add_typer(stats_cli.app, name="stats")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    user: str = typer.Option(
+        None, "--user", envvar="AWDA_USER", help="Act as this account (default: the local operator, 'system')."
+    ),
+) -> None:
+    ctx.obj = CliState(user)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@app.command("init")
+def init_command(
+    ctx: typer.Context,
+    demo_gazetteer: bool = typer.Option(False, help="Also load the demo gazetteer."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create the data folder, the master keyfile (if absent) and the schema; create the first admin."""
+    result = setup.initialise(state(ctx), demo_gazetteer)
+    emit(result, as_json, setup.init_text(result))
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    households: int = typer.Option(2000, help="Households to simulate."),
+    seed: int = typer.Option(7),
+    serve: bool = typer.Option(True, "--serve/--no-serve"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Simulate a scenario, import it, print a summary and the admin credentials, then serve."""
+    cli = state(ctx)
+    result = setup.run_demo(cli, households, seed, progress=not as_json)
+    emit(result, as_json, setup.demo_text(result))
+    if serve:
+        setup.serve(cli.runtime().settings)
+
+
+@app.command("serve")
+def serve_command(host: str = typer.Option(None), port: int = typer.Option(None)) -> None:
+    """Serve the JSON API (and later the pages) on the configured address."""
+    from awda.settings import Settings
+
+    setup.serve(Settings(), host, port)
+
+
+@app.command("simulate")
+def simulate_command(
+    households: int = typer.Option(..., help="Number of households."),
+    seed: int = typer.Option(1),
+    out: Path = typer.Option(..., help="Output folder."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write a deterministic scenario: registrations.csv and its ground truth in truth/."""
+    from awda.simulate.scenario import write_scenario
+
+    with progress_bar("simulating", households, enabled=not as_json) as advance:
+        summary = write_scenario(out, households, seed, on_progress=advance)
+    emit(summary.__dict__, as_json, f"{summary.households} households, {summary.registration_rows} rows -> {out}")
+
+
+@import_app.command("registrations")
+def import_registrations_command(ctx: typer.Context, file: Path, as_json: bool = JsonOption) -> None:
+    """Import a registrations CSV/XLSX (docs/import.md); idempotent, all-or-nothing per household."""
+    cli = state(ctx)
+    report = setup.import_file(cli, file, progress=not as_json)
+    emit(report.as_dict(), as_json, setup.import_text(report.as_dict()))
+    if report.error_count:
+        raise typer.Exit(1)
+
+
+@import_app.command("places")
+def import_places_command(
+    ctx: typer.Context,
+    file: Path,
+    sites: Path = typer.Option(None, help="A sites CSV (code, kind, name_en, name_ar, place_pcode)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import an HXL-tagged or COD-style gazetteer (CSV or XLSX), and optionally sites."""
+    from awda.places.services import import_gazetteer
+
+    cli = state(ctx)
+    with cli.runtime().sessions() as session:
+        result = import_gazetteer(session, cli.actor(), file, sites)
+    emit(result.__dict__, as_json, ", ".join(f"{key} {value}" for key, value in result.__dict__.items()))
+
+
+def main() -> None:
+    """Entry point: one clear line and a non-zero exit on any error, never a traceback.
+
+    Typer itself reports usage errors (exit 2); domain errors are caught here.
+    """
+    try:
+        app()
+    except AwdaError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2 if error.status in {400, 422} else 1)
+    except VaultError as error:
+        typer.echo(f"error: protected data could not be opened ({error}); check the master key", err=True)
+        sys.exit(1)
+    except Exception as error:  # the last line of defence: no traceback to a user
+        if os.environ.get("AWDA_DEBUG"):
+            raise
+        typer.echo(f"error: unexpected {type(error).__name__}; run with AWDA_DEBUG=1 for details", err=True)
+        sys.exit(1)

@@ -1,0 +1,143 @@
+"""The work behind `init`, `demo`, `import registrations` and `serve`, kept out of the commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from awda.access import services as access
+from awda.access.models import User
+from awda.access.rules import Role
+from awda.cli.common import CliState, progress_bar
+from awda.households.importer import ImportReport, import_registrations
+from awda.places.services import load_demo_gazetteer
+from awda.settings import Settings
+from awda.stats.services import households_by_site, summary
+from awda.vault import write_keyfile
+
+DEMO_ADMIN = "admin"
+
+
+def initialise(cli: CliState, demo_gazetteer: bool) -> dict[str, Any]:
+    """Create what a fresh installation needs; safe to run again (creates nothing twice)."""
+    settings = Settings()
+    keyfile = settings.effective_keyfile
+    created_key = False
+    if settings.master_key is None and not keyfile.exists():
+        write_keyfile(keyfile)
+        created_key = True
+    runtime = cli.runtime()
+    result: dict[str, Any] = {"database": _safe_url(settings), "keyfile_created": created_key, "admin": None}
+    with runtime.sessions() as session:
+        if demo_gazetteer:
+            load_demo_gazetteer(session, access.SYSTEM)
+        if not session.scalar(select(func.count()).select_from(User)):
+            password = access_password()
+            access.create_user(session, access.SYSTEM, DEMO_ADMIN, Role.ADMIN.value, password)
+            result["admin"] = {"username": DEMO_ADMIN, "password": password}
+    return result
+
+
+def access_password() -> str:
+    from awda.access.cli import new_password
+
+    return new_password()
+
+
+def init_text(result: dict[str, Any]) -> str:
+    lines = [f"database: {result['database']}"]
+    if result["keyfile_created"]:
+        lines.append("created a new master keyfile: back it up offline; without it the data cannot be read")
+    if result["admin"]:
+        lines.append(
+            f"admin user {result['admin']['username']!r}, password (shown once): {result['admin']['password']}"
+        )
+    return "\n".join(lines)
+
+
+def import_file(cli: CliState, path: Path, progress: bool) -> ImportReport:
+    runtime = cli.runtime()
+    total = _count_lines(path) if progress else None
+    with runtime.sessions() as session, progress_bar("importing", total, progress) as advance:
+        return import_registrations(session, runtime.vault, cli.actor(), path, advance)
+
+
+def _count_lines(path: Path) -> int | None:
+    if path.suffix.lower() != ".csv" or not path.exists():
+        return None
+    with path.open("rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+def import_text(report: dict[str, Any]) -> str:
+    lines = [
+        f"rows {report['rows']}, households created {report['households']}, persons created "
+        f"{report['persons']}, skipped {report['skipped']}, errors {report['error_count']}"
+    ]
+    lines += [f"  row {e['row']}, {e['field']}: {e['message']}" for e in report["errors"][:20]]
+    if report["error_count"] > 20:
+        lines.append(f"  ... and {report['error_count'] - 20} more (use --json for all)")
+    return "\n".join(lines)
+
+
+def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[str, Any]:
+    """Initialise, simulate, import; reset the demo admin's password and return a summary."""
+    from awda.simulate.scenario import write_scenario
+
+    initialise(cli, demo_gazetteer=True)
+    settings = cli.runtime().settings
+    scenario_dir = settings.data_dir / "demo-scenario"
+    with progress_bar("simulating", households, progress) as advance:
+        write_scenario(scenario_dir, households, seed, on_progress=advance)
+    report = import_file(cli, scenario_dir / "registrations.csv", progress)
+    password = access_password()
+    with cli.runtime().sessions() as session:
+        if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is None:
+            access.create_user(session, access.SYSTEM, DEMO_ADMIN, Role.ADMIN.value, password)
+        else:
+            access.set_password(session, access.SYSTEM, DEMO_ADMIN, password)
+        counts = summary(session, access.SYSTEM)
+        sites = households_by_site(session, access.SYSTEM)
+    return {
+        "import": report.as_dict() | {"errors": report.errors[:5]},
+        "summary": counts,
+        "sites": sites,
+        "admin": {"username": DEMO_ADMIN, "password": password},
+        "url": f"http://{settings.host}:{settings.port}/api/v1/docs",
+        "scenario": str(scenario_dir),
+    }
+
+
+def demo_text(result: dict[str, Any]) -> str:
+    counts = result["summary"]
+    lines = [
+        "awda demo (simulated data; no real person)",
+        import_text(result["import"]),
+        f"households {counts['households']}, persons {counts['persons']}, sites {counts['sites']}, "
+        f"places {counts['places']}",
+        "intentions by status: " + ", ".join(f"{k} {v}" for k, v in sorted(counts["intentions"]["by_status"].items())),
+        "per site:",
+        *[
+            f"  {row['site']:<16} households {row['households']:>6}  persons {row['persons']:>7}"
+            for row in result["sites"]
+        ],
+        f"admin login: {result['admin']['username']} / {result['admin']['password']}",
+        f"API and its documentation: {result['url']}",
+    ]
+    return "\n".join(lines)
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    import uvicorn
+
+    from awda.web.app import create_app
+
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.effective_database_url).render_as_string(hide_password=True)

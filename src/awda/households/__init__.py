@@ -1,0 +1,1 @@
+"""Registration: households, persons, consent, intentions."""

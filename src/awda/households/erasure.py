@@ -1,0 +1,42 @@
+"""Crypto-shredding: erasing a household destroys its data key and its blind indexes.
+
+What stays is anonymous: member count, sex, birth year, relationships, intentions and their
+history, so aggregate statistics do not change when a household exercises its right to erasure.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from awda.access.rules import Actor, Permission
+from awda.audit.services import record_event
+from awda.db import action, utcnow
+from awda.households.models import Household, Person, PersonIdentifier
+from awda.households.services import check_version, load_household
+
+
+def erase_household(session: Session, actor: Actor, uid: str, expected_version: int | None = None) -> None:
+    """Make the household's personal fields unrecoverable; counts it contributed stay."""
+    with action(session):
+        household = load_household(session, actor, uid, Permission.ERASE)
+        check_version(household.version, expected_version)
+        person_ids = select(Person.id).where(Person.household_id == household.id)
+        session.execute(delete(PersonIdentifier).where(PersonIdentifier.person_id.in_(person_ids)))
+        session.execute(update(Person).where(Person.household_id == household.id).values(sealed=None))
+        household.wrapped_key = None
+        household.fingerprint = None
+        household.erased_at = utcnow()
+        record_event(session, actor, "erase_household", "household", household.uid, {}, household.site_id)
+    _checkpoint_sqlite(session)
+
+
+def _checkpoint_sqlite(session: Session) -> None:
+    """Fold the write-ahead log into the database so the old key pages are overwritten."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        session.commit()
+
+
+def is_erased(session: Session, uid: str) -> bool:
+    return session.scalar(select(Household.erased_at).where(Household.uid == uid)) is not None

@@ -1,0 +1,32 @@
+"""Imports every table so that metadata (and Alembic) sees the whole schema."""
+
+from awda.access.models import ApiToken, User, UserSite
+from awda.audit.models import Event
+from awda.households.models import (
+    Consent,
+    Household,
+    Intention,
+    IntentionMember,
+    IntentionTransition,
+    Person,
+    PersonIdentifier,
+    Registration,
+)
+from awda.places.models import Place, Site
+
+__all__ = [
+    "ApiToken",
+    "Consent",
+    "Event",
+    "Household",
+    "Intention",
+    "IntentionMember",
+    "IntentionTransition",
+    "Person",
+    "PersonIdentifier",
+    "Place",
+    "Registration",
+    "Site",
+    "User",
+    "UserSite",
+]

@@ -1,0 +1,1 @@
+"""The gazetteer (places with P-codes) and sites where displaced people live."""

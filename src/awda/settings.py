@@ -1,0 +1,34 @@
+"""Typed settings from AWDA_* environment variables; nothing is built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in docs/settings.md (a test checks it)."""
+
+    model_config = SettingsConfigDict(env_prefix="AWDA_", frozen=True)
+
+    data_dir: Path = Path("awda-data")
+    database_url: str | None = None
+    master_key: SecretStr | None = None
+    keyfile: Path | None = None
+    token_ttl_hours: int = 12
+    reconfirm_days: int = 7
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under `data_dir`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'awda.db'}"
+
+    @property
+    def effective_keyfile(self) -> Path:
+        return self.keyfile if self.keyfile is not None else self.data_dir / "master.key"

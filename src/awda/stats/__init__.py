@@ -1,0 +1,1 @@
+"""Aggregate statistics; nothing here reads personal fields."""

@@ -1,0 +1,150 @@
+"""Envelope encryption of personal fields, blind indexes and crypto-shredding.
+
+Each household has its own random 256-bit data key. Personal fields are sealed with AES-256-GCM
+under that key, bound (as associated data) to the record and field they belong to, so a
+ciphertext moved to another row does not open. The data key is stored only wrapped (AES-256-GCM)
+by a key-encryption key derived from the master key. Erasing a household deletes its wrapped key:
+its ciphertexts can then never be opened again (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import unicodedata
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from awda.errors import ConfigurationError
+from awda.settings import Settings
+
+FORMAT_VERSION = b"\x01"
+NONCE_BYTES = 12
+KEY_BYTES = 32
+INDEX_BYTES = 16
+PLACEHOLDERS = {"changeme", "change-me", "secret", "placeholder", "password", "test", "xxx", "todo"}
+
+
+class VaultError(Exception):
+    """A ciphertext did not open: wrong key, shredded key, or tampering."""
+
+
+def _derive(master_key: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(master_key)
+
+
+def parse_master_key(text: str) -> bytes:
+    """Decode a base64 master key; refuse placeholders and keys that are too short or too regular."""
+    stripped = text.strip()
+    if stripped.lower() in PLACEHOLDERS:
+        raise ConfigurationError("the master key is a placeholder value; generate one with `awda init`")
+    try:
+        key = base64.b64decode(stripped, validate=True)
+    except ValueError as error:
+        raise ConfigurationError("the master key is not valid base64") from error
+    if len(key) != KEY_BYTES:
+        raise ConfigurationError(f"the master key must be {KEY_BYTES} bytes (base64), not {len(key)}")
+    if len(set(key)) < 12:
+        raise ConfigurationError("the master key is too regular to be random; generate a new one")
+    return key
+
+
+def new_master_key_text() -> str:
+    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+
+
+def write_keyfile(path: Path) -> None:
+    """Create a new keyfile readable only by its owner; never overwrite one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(new_master_key_text() + "\n")
+
+
+def load_master_key(settings: Settings) -> bytes:
+    """The master key from AWDA_MASTER_KEY or the keyfile; a clear error if neither is usable."""
+    if settings.master_key is not None:
+        return parse_master_key(settings.master_key.get_secret_value())
+    path = settings.effective_keyfile
+    if not path.exists():
+        raise ConfigurationError(f"no master key: set AWDA_MASTER_KEY or run `awda init` to create {path}")
+    return parse_master_key(path.read_text(encoding="ascii"))
+
+
+class Vault:
+    """Seals and opens personal fields; computes blind indexes. Holds keys, never prints them."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._wrapping = AESGCM(_derive(master_key, b"awda/data-key-wrapping/v1"))
+        self._index_key = _derive(master_key, b"awda/blind-index/v1")
+        self._fingerprint_key = _derive(master_key, b"awda/fingerprint/v1")
+        self.key_id = hashlib.sha256(_derive(master_key, b"awda/key-id/v1")).hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        return f"Vault(key_id={self.key_id!r})"
+
+    def new_data_key(self, owner: str) -> tuple[bytes, bytes]:
+        """A fresh data key for `owner` (a household uid) and its wrapped form for storage."""
+        data_key = AESGCM.generate_key(bit_length=256)
+        return data_key, self._seal(self._wrapping, data_key, b"dk|" + owner.encode())
+
+    def unwrap(self, wrapped: bytes | None, owner: str) -> bytes:
+        if wrapped is None:
+            raise VaultError("the data key was erased")
+        return self._open(self._wrapping, wrapped, b"dk|" + owner.encode())
+
+    def seal(self, data_key: bytes, plaintext: bytes, context: str) -> bytes:
+        return self._seal(AESGCM(data_key), plaintext, context.encode())
+
+    def open(self, data_key: bytes, sealed: bytes, context: str) -> bytes:
+        return self._open(AESGCM(data_key), sealed, context.encode())
+
+    def blind_index(self, kind: str, value: str) -> bytes:
+        """A keyed digest for exact lookups: equal normalised values give equal digests."""
+        message = kind.encode() + b"\x00" + normalise_for_index(value).encode()
+        return hmac.new(self._index_key, message, hashlib.sha256).digest()[:INDEX_BYTES]
+
+    def fingerprint(self, content: bytes) -> bytes:
+        """A keyed digest of imported content, to tell a repeat from a conflicting re-import."""
+        return hmac.new(self._fingerprint_key, content, hashlib.sha256).digest()
+
+    @staticmethod
+    def _seal(cipher: AESGCM, plaintext: bytes, associated: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return FORMAT_VERSION + nonce + cipher.encrypt(nonce, plaintext, associated)
+
+    @staticmethod
+    def _open(cipher: AESGCM, sealed: bytes, associated: bytes) -> bytes:
+        if sealed[:1] != FORMAT_VERSION:
+            raise VaultError("unknown ciphertext format")
+        nonce, body = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
+        try:
+            return cipher.decrypt(nonce, body, associated)
+        except InvalidTag as error:
+            raise VaultError("ciphertext does not open under this key and context") from error
+
+
+def _fold_table() -> dict[int, str | None]:
+    """One translation table: drop combining marks (harakat, accents) and tatweel, unify letters."""
+    table: dict[int, str | None] = {code: None for code in range(0x300, 0x10000) if unicodedata.combining(chr(code))}
+    table |= {ord("ـ"): None, ord("أ"): "ا", ord("إ"): "ا", ord("آ"): "ا", ord("ٱ"): "ا", ord("ة"): "ه", ord("ى"): "ي"}
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def normalise_for_index(value: str) -> str:
+    """Fold case, Arabic letter variants, diacritics and spacing; keep digits and '+'."""
+    if not value.isascii():
+        # NFKD splits precomposed letters (é, أ) into base + mark; the table then drops the mark.
+        value = unicodedata.normalize("NFKC", value).translate(_FOLD)
+        value = unicodedata.normalize("NFKD", value).translate(_FOLD)
+    return " ".join(value.casefold().split())

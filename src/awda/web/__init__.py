@@ -1,0 +1,1 @@
+"""The FastAPI application factory and its shared plumbing."""

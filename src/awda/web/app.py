@@ -1,0 +1,33 @@
+"""The application factory: one app per settings, no state built at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from awda import __version__
+from awda.access.api import router as auth_router
+from awda.households.api import router as households_router
+from awda.places.api import router as places_router
+from awda.runtime import Runtime, open_runtime
+from awda.settings import Settings
+from awda.stats.api import router as stats_router
+from awda.web import problems
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; refuses to start without a safe master key (see awda.vault)."""
+    app = FastAPI(
+        title="awda API",
+        version=__version__,
+        description="Registry of displaced households and their intentions. Errors are RFC 9457 problem+json.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime or open_runtime(settings)
+    for router in (auth_router, households_router, places_router, stats_router):
+        app.include_router(router, prefix=API_PREFIX)
+    problems.install(app)
+    return app

@@ -1,0 +1,71 @@
+"""RFC 9457 problem details for every error the API returns; never a traceback or personal data."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from awda.errors import AuthenticationFailed, AwdaError, ValidationFailed
+from awda.vault import VaultError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("awda.web")
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    merged = ({"WWW-Authenticate": "Bearer"} if status == 401 else {}) | (headers or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=merged or None)
+
+
+async def _awda_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, AwdaError)
+    if isinstance(error, ValidationFailed):
+        return problem(error.status, error.title, str(error), errors=[{"field": error.field, "message": error.message}])
+    if isinstance(error, AuthenticationFailed):
+        return problem(401, error.title, str(error))
+    return problem(error.status, error.title, str(error))
+
+
+def _field_path(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part not in {"body", "query", "path", "header"}]
+    return ".".join(parts) or "body"
+
+
+async def _request_invalid(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    # Echoing the input back could echo a name or a phone number: only the field and the message.
+    errors = [
+        {"field": _field_path(tuple(item["loc"])), "message": str(item["msg"]).removeprefix("Value error, ")}
+        for item in error.errors()
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    return problem(422, "Invalid input", f"{first['field']}: {first['message']}", errors=errors)
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    # Keep the headers the framework set (for example Allow on 405).
+    return problem(error.status_code, str(error.detail), str(error.detail), headers=dict(error.headers or {}))
+
+
+async def _vault_error(_request: Request, _error: Exception) -> JSONResponse:
+    return problem(500, "Protected data unavailable", "protected data could not be opened")
+
+
+async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    log.error("unexpected %s", type(error).__name__)
+    return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AwdaError, _awda_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(VaultError, _vault_error)
+    app.add_exception_handler(Exception, _unexpected)
