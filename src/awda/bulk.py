@@ -81,7 +81,7 @@ def _is_temporal(column_type: TypeEngine[Any]) -> bool:
 
 def _sqlite_text(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -103,17 +103,24 @@ class Vault:
     def seal(self, data_key: bytes, plaintext: bytes, context: str) -> bytes:
         return self._seal(AESGCM(data_key), plaintext, context.encode())
 
+    def sealer(self, data_key: bytes) -> AESGCM:
+        """A cipher bound to one data key, to seal many fields of one household."""
+        return AESGCM(data_key)
+
+    def seal_with(self, cipher: AESGCM, plaintext: bytes, context: str) -> bytes:
+        return self._seal(cipher, plaintext, context.encode())
+
     def open(self, data_key: bytes, sealed: bytes, context: str) -> bytes:
         return self._open(AESGCM(data_key), sealed, context.encode())
 
     def blind_index(self, kind: str, value: str) -> bytes:
         """A keyed digest for exact lookups: equal normalised values give equal digests."""
         message = kind.encode() + b"\x00" + normalise_for_index(value).encode()
-        return hmac.new(self._index_key, message, hashlib.sha256).digest()[:INDEX_BYTES]
+        return hmac.digest(self._index_key, message, "sha256")[:INDEX_BYTES]
 
     def fingerprint(self, content: bytes) -> bytes:
         """A keyed digest of imported content, to tell a repeat from a conflicting re-import."""
-        return hmac.new(self._fingerprint_key, content, hashlib.sha256).digest()
+        return hmac.digest(self._fingerprint_key, content, "sha256")
 
     @staticmethod
     def _seal(cipher: AESGCM, plaintext: bytes, associated: bytes) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -13,7 +12,16 @@ from awda.access.rules import Actor, Permission, covers_site, may
 from awda.access.services import require
 from awda.audit.services import record_event
 from awda.errors import NotFound
-from awda.households.models import Consent, Household, Intention, IntentionMember, IntentionTransition, Person
+from awda.households.models import (
+    Consent,
+    Household,
+    Intention,
+    IntentionMember,
+    IntentionTransition,
+    Person,
+    PersonIdentifier,
+)
+from awda.households.rules import unpack_personal
 from awda.places.models import Place, Site
 from awda.vault import Vault
 
@@ -36,7 +44,7 @@ def _opened_person(vault: Vault, data_key: bytes | None, person: Person, persona
         "version": person.version,
     }
     if personal and data_key is not None and person.sealed is not None:
-        view |= json.loads(vault.open(data_key, person.sealed, f"person:{person.uid}"))
+        view |= unpack_personal(vault.open(data_key, person.sealed, f"person:{person.uid}"))
     return view
 
 
@@ -191,8 +199,6 @@ def list_households(session: Session, actor: Actor, site_code: str | None, limit
 
 def find_by_identifier(session: Session, vault: Vault, actor: Actor, kind: str, value: str) -> list[str]:
     """Uids of persons in scope whose phone, document or name matches exactly (via blind index)."""
-    from awda.households.models import PersonIdentifier
-
     require(actor, Permission.READ_PERSONAL)
     digest = vault.blind_index(kind, value)
     query = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
 
@@ -76,18 +76,18 @@ class PersonIn(Command):
             if value:
                 rules.check_name_script(field, value)
         rules.check_birth(self.birth_date, self.birth_year, date.today())
+        if self.document_number:
+            rules.check_no_control_characters("document_number", self.document_number)
         if self.document_number and not self.document_type:
             raise ValidationFailed("document_type", "is required with document_number")
         if self.document_type and self.document_type not in rules.DOCUMENT_TYPES:
             raise ValidationFailed("document_type", f"must be one of {', '.join(sorted(rules.DOCUMENT_TYPES))}")
         return self
 
-    def personal(self) -> dict[str, Any]:
-        """The fields that are sealed, without empty ones."""
-        values = {field: getattr(self, field) for field in rules.PERSONAL_FIELDS}
-        return {
-            key: (value.isoformat() if isinstance(value, date) else value) for key, value in values.items() if value
-        }
+    def personal_values(self) -> list[str]:
+        """The sealed fields as text, in rules.PERSONAL_FIELDS order ('' when not given)."""
+        values = [getattr(self, field) or "" for field in rules.PERSONAL_FIELDS]
+        return [value.isoformat() if isinstance(value, date) else value for value in values]
 
     @property
     def effective_birth_year(self) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,6 +31,7 @@ from awda.households.writer import (
     sealed_person,
     write_households,
 )
+from awda.ids import new_uid
 from awda.places.models import Place
 from awda.places.services import site_by_code
 from awda.vault import Vault
@@ -98,8 +98,8 @@ def add_member(
         if person.relationship == "head":
             raise Conflict("the household already has a head")
         data_key = vault.unwrap(household.wrapped_key, household.uid)
-        person_uid = str(uuid.uuid4())
-        row = person_row(vault, data_key, person_uid, person) | {"household_id": household.id}
+        person_uid = new_uid()
+        row = person_row(vault, vault.sealer(data_key), person_uid, person) | {"household_id": household.id}
         person_id = session.execute(insert(Person).returning(Person.id), [row]).scalar_one()
         _write_identifiers(session, vault, person_id, person)
         household.updated_at = utcnow()
@@ -130,7 +130,7 @@ def correct_person(
         data_key = vault.unwrap(household.wrapped_key, household.uid)
         row.sex, row.relationship = person.sex, person.relationship
         row.birth_year, row.vulnerabilities = person.effective_birth_year, " ".join(person.vulnerabilities)
-        row.sealed = sealed_person(vault, data_key, row.uid, person)
+        row.sealed = sealed_person(vault, vault.sealer(data_key), row.uid, person)
         session.execute(delete(PersonIdentifier).where(PersonIdentifier.person_id == row.id))
         _write_identifiers(session, vault, row.id, person)
         household.updated_at = utcnow()
@@ -249,7 +249,7 @@ def declare_intention(
                 raise NotFound(f"{field}: no place with P-code {pcode!r}")
         members = _intention_member_ids(session, household.id, intention.members)
         row = Intention(
-            uid=str(uuid.uuid4()),
+            uid=new_uid(),
             household_id=household.id,
             kind=intention.kind.value,
             origin_id=ids[intention.origin_pcode.upper()],

@@ -6,13 +6,12 @@ personal fields, computes blind indexes and writes the registration event.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, cast
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
@@ -33,7 +32,8 @@ from awda.households.models import (
     PersonIdentifier,
     Registration,
 )
-from awda.households.rules import IntentionStatus
+from awda.households.rules import IntentionStatus, pack_personal
+from awda.ids import new_uid
 from awda.vault import Vault
 
 
@@ -52,9 +52,9 @@ class PreparedHousehold:
     person_uids: list[str] = field(default_factory=list)
 
 
-def sealed_person(vault: Vault, data_key: bytes, person_uid: str, person: PersonIn) -> bytes:
-    payload = json.dumps(person.personal(), ensure_ascii=False, separators=(",", ":")).encode()
-    return vault.seal(data_key, payload, f"person:{person_uid}")
+def sealed_person(vault: Vault, cipher: AESGCM, person_uid: str, person: PersonIn) -> bytes:
+    """The person's personal fields sealed under the household's data key (see `Vault.sealer`)."""
+    return vault.seal_with(cipher, pack_personal(person.personal_values()), f"person:{person_uid}")
 
 
 def person_identifiers(vault: Vault, person: PersonIn) -> list[tuple[str, bytes]]:
@@ -71,7 +71,7 @@ def person_identifiers(vault: Vault, person: PersonIn) -> list[tuple[str, bytes]
     return found
 
 
-def person_row(vault: Vault, data_key: bytes, person_uid: str, person: PersonIn) -> dict[str, Any]:
+def person_row(vault: Vault, cipher: AESGCM, person_uid: str, person: PersonIn) -> dict[str, Any]:
     return {
         "uid": person_uid,
         "member_index": person.member_index,
@@ -79,7 +79,7 @@ def person_row(vault: Vault, data_key: bytes, person_uid: str, person: PersonIn)
         "sex": person.sex,
         "birth_year": person.effective_birth_year,
         "vulnerabilities": " ".join(person.vulnerabilities),
-        "sealed": sealed_person(vault, data_key, person_uid, person),
+        "sealed": sealed_person(vault, cipher, person_uid, person),
         "created_at": utcnow(),
         "version": 1,
     }
@@ -100,7 +100,7 @@ def _intention_rows(
     wanted = set(intention.members) if intention.members is not None else None
     positions = [i for i, m in enumerate(command.members) if wanted is None or m.member_index in wanted]
     row = {
-        "uid": str(uuid.uuid4()),
+        "uid": new_uid(),
         "kind": intention.kind.value,
         "origin_id": ids[0],
         "destination_id": ids[1],
@@ -124,11 +124,12 @@ def prepare_household(
     source: str = "form",
 ) -> PreparedHousehold:
     """Rows for one new household: a fresh data key, sealed persons, blind indexes, one event."""
-    household_uid = str(uuid.uuid4())
+    household_uid = new_uid()
     data_key, wrapped = vault.new_data_key(household_uid)
     now = utcnow()
-    person_uids = [str(uuid.uuid4()) for _ in command.members]
-    persons = [person_row(vault, data_key, pid, m) for pid, m in zip(person_uids, command.members, strict=True)]
+    person_uids = [new_uid() for _ in command.members]
+    cipher = vault.sealer(data_key)
+    persons = [person_row(vault, cipher, pid, m) for pid, m in zip(person_uids, command.members, strict=True)]
     identifiers = [
         (pos, kind, digest) for pos, m in enumerate(command.members) for kind, digest in person_identifiers(vault, m)
     ]
