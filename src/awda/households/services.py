@@ -227,26 +227,8 @@ def declare_intention(
     with action(session):
         household = load_household(session, actor, household_uid, Permission.DECLARE_INTENTION)
         check_version(household.version, expected_version)
-        consent = current_consent(session, household.id)
-        if consent is None or "movement" not in consent.purposes.split():
-            raise Conflict("the household has not consented to 'movement'; record consent first")
-        active = session.scalar(
-            select(func.count())
-            .select_from(Intention)
-            .where(
-                Intention.household_id == household.id,
-                Intention.status.in_([s.value for s in OPEN_STATUSES | {IntentionStatus.DEPARTED}]),
-            )
-        )
-        if active:
-            raise Conflict("the household already has an active intention; withdraw it first")
-        ids = place_ids_for(session, intention.origin_pcode, intention.destination_pcode)
-        for field, pcode in (
-            ("origin_pcode", intention.origin_pcode),
-            ("destination_pcode", intention.destination_pcode),
-        ):
-            if pcode.upper() not in ids:
-                raise NotFound(f"{field}: no place with P-code {pcode!r}")
+        _check_may_declare(session, household)
+        ids = _intention_place_ids(session, intention)
         members = _intention_member_ids(session, household.id, intention.members)
         row = Intention(
             uid=new_uid(),
@@ -284,6 +266,29 @@ def declare_intention(
             household.site_id,
         )
     return row.uid
+
+
+def _check_may_declare(session: Session, household: Household) -> None:
+    """Movement needs consent to 'movement' and no other active intention."""
+    consent = current_consent(session, household.id)
+    if consent is None or "movement" not in consent.purposes.split():
+        raise Conflict("the household has not consented to 'movement'; record consent first")
+    active_statuses = [status.value for status in OPEN_STATUSES | {IntentionStatus.DEPARTED}]
+    active = session.scalar(
+        select(func.count())
+        .select_from(Intention)
+        .where(Intention.household_id == household.id, Intention.status.in_(active_statuses))
+    )
+    if active:
+        raise Conflict("the household already has an active intention; withdraw it first")
+
+
+def _intention_place_ids(session: Session, intention: IntentionIn) -> dict[str, int]:
+    ids = place_ids_for(session, intention.origin_pcode, intention.destination_pcode)
+    for field, pcode in (("origin_pcode", intention.origin_pcode), ("destination_pcode", intention.destination_pcode)):
+        if pcode.upper() not in ids:
+            raise NotFound(f"{field}: no place with P-code {pcode!r}")
+    return ids
 
 
 def _intention_member_ids(session: Session, household_id: int, indexes: list[int] | None) -> list[int]:
