@@ -6,7 +6,7 @@ personal fields, computes blind indexes and writes the registration event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, cast
@@ -114,6 +114,38 @@ def _intention_rows(
     return row, positions
 
 
+def _household_rows(
+    command: HouseholdIn, actor: Actor, uid: str, site_id: int, wrapped: bytes, fingerprint: bytes | None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The household, registration and consent rows of a new household."""
+    now = utcnow()
+    household = {
+        "uid": uid,
+        "site_id": site_id,
+        "source_ref": command.source_ref,
+        "fingerprint": fingerprint,
+        "wrapped_key": wrapped,
+        "travel_group": command.travel_group,
+        "registered_on": command.registered_on,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    registration = {
+        "site_id": site_id,
+        "registered_on": command.registered_on,
+        "registrar": command.registrar,
+        "recorded_by": actor.user_id,
+    }
+    consent = {
+        "purposes": " ".join(command.consent.purposes),
+        "given_on": command.consent.given_on,
+        "recorded_by": actor.user_id,
+        "recorded_at": now,
+    }
+    return household, registration, consent
+
+
 def prepare_household(
     vault: Vault,
     actor: Actor,
@@ -126,7 +158,6 @@ def prepare_household(
     """Rows for one new household: a fresh data key, sealed persons, blind indexes, one event."""
     household_uid = new_uid()
     data_key, wrapped = vault.new_data_key(household_uid)
-    now = utcnow()
     person_uids = [new_uid() for _ in command.members]
     cipher = vault.sealer(data_key)
     persons = [person_row(vault, cipher, pid, m) for pid, m in zip(person_uids, command.members, strict=True)]
@@ -141,36 +172,18 @@ def prepare_household(
         "consent": command.consent.purposes,
         "intention": intention["uid"] if intention else None,
     }
+    household, registration, consent = _household_rows(command, actor, household_uid, site_id, wrapped, fingerprint)
     return PreparedHousehold(
-        household={
-            "uid": household_uid,
-            "site_id": site_id,
-            "source_ref": command.source_ref,
-            "fingerprint": fingerprint,
-            "wrapped_key": wrapped,
-            "travel_group": command.travel_group,
-            "registered_on": command.registered_on,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        },
-        registration={
-            "site_id": site_id,
-            "registered_on": command.registered_on,
-            "registrar": command.registrar,
-            "recorded_by": actor.user_id,
-        },
-        consent={
-            "purposes": " ".join(command.consent.purposes),
-            "given_on": command.consent.given_on,
-            "recorded_by": actor.user_id,
-            "recorded_at": now,
-        },
+        household=household,
+        registration=registration,
+        consent=consent,
         persons=persons,
         identifiers=identifiers,
         intention=intention,
         intention_members=members,
-        event=event_row(actor, "register_household", "household", household_uid, payload, site_id, now),
+        event=event_row(
+            actor, "register_household", "household", household_uid, payload, site_id, household["created_at"]
+        ),
         person_uids=person_uids,
     )
 
@@ -186,6 +199,45 @@ def _insert_dicts(bulk: BulkInserter, model: Any, rows: Sequence[dict[str, Any]]
         bulk.insert(_table(model), columns, [pick(row) if len(columns) > 1 else (pick(row),) for row in rows])
 
 
+def _link_ids(
+    prepared: Sequence[PreparedHousehold],
+    household_ids: Sequence[int],
+    person_ids: Iterator[int],
+    intention_ids: Iterator[int],
+    actor: Actor,
+) -> dict[str, list[dict[str, Any]]]:
+    """Put the reserved ids into the rows; returns the child rows that refer to them."""
+    children: dict[str, list[dict[str, Any]]] = {"persons": [], "identifiers": [], "members": [], "transitions": []}
+    for household_id, item in zip(household_ids, prepared, strict=True):
+        item.household["id"] = item.registration["household_id"] = item.consent["household_id"] = household_id
+        own = []
+        for person in item.persons:
+            person["id"], person["household_id"] = next(person_ids), household_id
+            own.append(person["id"])
+        children["persons"].extend(item.persons)
+        children["identifiers"].extend(
+            {"person_id": own[pos], "kind": kind, "digest": digest} for pos, kind, digest in item.identifiers
+        )
+        if item.intention is not None:
+            intention_id = item.intention["id"] = next(intention_ids)
+            item.intention["household_id"] = household_id
+            children["members"].extend(
+                {"intention_id": intention_id, "person_id": own[pos]} for pos in item.intention_members
+            )
+            children["transitions"].append(
+                {
+                    "intention_id": intention_id,
+                    "from_status": None,
+                    "to_status": IntentionStatus.REGISTERED.value,
+                    "reason": "",
+                    "at": item.household["created_at"],
+                    "actor_id": actor.user_id,
+                    "actor_name": actor.username,
+                }
+            )
+    return children
+
+
 def write_households(session: Session, prepared: Sequence[PreparedHousehold], actor: Actor) -> None:
     """Insert every row of the prepared households with one executemany per table."""
     if not prepared:
@@ -197,43 +249,15 @@ def write_households(session: Session, prepared: Sequence[PreparedHousehold], ac
     person_ids = iter(bulk.reserve_ids(_table(Person), sum(len(item.persons) for item in prepared)))
     with_intention = [item for item in prepared if item.intention is not None]
     intention_ids = iter(bulk.reserve_ids(_table(Intention), len(with_intention)))
-    persons: list[dict[str, Any]] = []
-    identifiers: list[dict[str, Any]] = []
-    members: list[dict[str, Any]] = []
-    transitions: list[dict[str, Any]] = []
-    for household_id, item in zip(household_ids, prepared, strict=True):
-        item.household["id"] = item.registration["household_id"] = item.consent["household_id"] = household_id
-        own = []
-        for person in item.persons:
-            person["id"], person["household_id"] = next(person_ids), household_id
-            own.append(person["id"])
-        persons.extend(item.persons)
-        identifiers.extend(
-            {"person_id": own[pos], "kind": kind, "digest": digest} for pos, kind, digest in item.identifiers
-        )
-        if item.intention is not None:
-            intention_id = item.intention["id"] = next(intention_ids)
-            item.intention["household_id"] = household_id
-            members.extend({"intention_id": intention_id, "person_id": own[pos]} for pos in item.intention_members)
-            transitions.append(
-                {
-                    "intention_id": intention_id,
-                    "from_status": None,
-                    "to_status": IntentionStatus.REGISTERED.value,
-                    "reason": "",
-                    "at": item.household["created_at"],
-                    "actor_id": actor.user_id,
-                    "actor_name": actor.username,
-                }
-            )
+    children = _link_ids(prepared, household_ids, person_ids, intention_ids, actor)
     _insert_dicts(bulk, Household, [item.household for item in prepared])
-    _insert_dicts(bulk, Person, persons)
+    _insert_dicts(bulk, Person, children["persons"])
     _insert_dicts(bulk, Intention, [item.intention for item in with_intention if item.intention is not None])
     for model, rows in (
         (Registration, [item.registration for item in prepared]),
         (Consent, [item.consent for item in prepared]),
-        (PersonIdentifier, identifiers),
-        (IntentionMember, members),
-        (IntentionTransition, transitions),
+        (PersonIdentifier, children["identifiers"]),
+        (IntentionMember, children["members"]),
+        (IntentionTransition, children["transitions"]),
     ):
         _insert_dicts(bulk, model, rows)
