@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from awda.access.rules import Actor
 from awda.access.services import SYSTEM, actor_for_user, create_user, grant_site
+from awda.cli.main import main
 from awda.db import Base, make_engine, migrate, session_factory
 from awda.places.services import load_demo_gazetteer
 from awda.runtime import Runtime
@@ -127,3 +130,35 @@ def make_user(session: Session, username: str, role: str, sites: tuple[str, ...]
     for code in sites:
         grant_site(session, SYSTEM, username, code)
     return actor_for_user(session, user)
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def awda(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Done]:
+    """Runs `awda ARGS` in this process through the real entry point `main()`."""
+    monkeypatch.setenv("AWDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AWDA_DATABASE_URL", database_url)
+    monkeypatch.delenv("AWDA_MASTER_KEY", raising=False)
+    monkeypatch.delenv("AWDA_USER", raising=False)
+
+    def run(*arguments: str, expect: int = 0) -> Done:
+        monkeypatch.setattr(sys, "argv", ["awda", *arguments])
+        code = 0
+        try:
+            main()
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        assert code == expect, err
+        assert "Traceback" not in err
+        return Done(code, out, err)
+
+    return run

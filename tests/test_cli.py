@@ -6,46 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from awda.cli.main import main
+from tests.conftest import Done
 from tests.test_import import household_rows, write_csv
 
+Awda = Callable[..., Done]
 AWDA = [sys.executable, "-c", "from awda.cli.main import main; main()"]
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def awda(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    """Runs `awda ARGS` in this process through the real entry point `main()`."""
-    monkeypatch.setenv("AWDA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("AWDA_DATABASE_URL", database_url)
-    monkeypatch.delenv("AWDA_MASTER_KEY", raising=False)
-    monkeypatch.delenv("AWDA_USER", raising=False)
-
-    def run(*arguments: str, expect: int = 0) -> Done:
-        monkeypatch.setattr(sys, "argv", ["awda", *arguments])
-        code = 0
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        assert code == expect, err
-        assert "Traceback" not in err
-        return Done(code, out, err)
-
-    return run
 
 
 def test_a_real_process_reports_errors_in_one_line(tmp_path: Path) -> None:
@@ -59,7 +27,7 @@ def test_a_real_process_reports_errors_in_one_line(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_init_import_and_summary(awda: Any, tmp_path: Path) -> None:
+def test_init_import_and_summary(awda: Awda, tmp_path: Path) -> None:
     init = json.loads(awda("init", "--demo-gazetteer", "--json").stdout)
     assert init["keyfile_created"] is True and init["admin"]["username"] == "admin"
     assert (tmp_path / "data" / "master.key").stat().st_mode & 0o077 == 0
@@ -74,7 +42,7 @@ def test_init_import_and_summary(awda: Any, tmp_path: Path) -> None:
     assert again_init["keyfile_created"] is False and again_init["admin"] is None
 
 
-def test_bad_input_is_one_line_and_nonzero(awda: Any, tmp_path: Path) -> None:
+def test_bad_input_is_one_line_and_nonzero(awda: Awda, tmp_path: Path) -> None:
     awda("init", "--demo-gazetteer")
     bad = write_csv(tmp_path / "bad.csv", household_rows("h1", **{"1__sex": "x"}))
     done = awda("import", "registrations", str(bad), "--json", expect=1)
@@ -84,7 +52,7 @@ def test_bad_input_is_one_line_and_nonzero(awda: Any, tmp_path: Path) -> None:
     awda("import", "registrations", str(tmp_path / "absent.csv"), expect=2)
 
 
-def test_users_tokens_and_scoped_listing(awda: Any, tmp_path: Path) -> None:
+def test_users_tokens_and_scoped_listing(awda: Awda, tmp_path: Path) -> None:
     awda("init", "--demo-gazetteer")
     awda("import", "registrations", str(write_csv(tmp_path / "r.csv", household_rows("h1"))))
     created = json.loads(
@@ -98,7 +66,7 @@ def test_users_tokens_and_scoped_listing(awda: Any, tmp_path: Path) -> None:
     awda("--user", "reg-atmeh", "places", "load-demo", expect=1)
 
 
-def test_simulate_writes_files(awda: Any, tmp_path: Path) -> None:
+def test_simulate_writes_files(awda: Awda, tmp_path: Path) -> None:
     summary = json.loads(
         awda("simulate", "--households", "30", "--seed", "4", "--out", str(tmp_path / "s"), "--json").stdout
     )
@@ -107,8 +75,14 @@ def test_simulate_writes_files(awda: Any, tmp_path: Path) -> None:
     assert (tmp_path / "s" / "truth" / "manifest.json").exists()
 
 
-def test_demo_without_serving(awda: Any) -> None:
+def test_demo_without_serving(awda: Awda) -> None:
     result = json.loads(awda("demo", "--households", "60", "--no-serve", "--json").stdout)
     assert result["summary"]["households"] >= 60
     assert result["import"]["error_count"] == 0
     assert result["admin"]["password"]
+    cards = result["cards"]
+    assert cards["issued"] >= 1
+    folder = Path(cards["folder"])
+    assert (folder / "cards.pdf").read_bytes().startswith(b"%PDF")
+    offline = ["--trust", str(folder / "trust-list.json"), "--status-list", str(folder / "status-list.cwt")]
+    assert json.loads(awda("cards", "verify", cards["example"], *offline, "--json").stdout)["valid"]

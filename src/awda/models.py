@@ -1,7 +1,9 @@
 """Imports every table so that metadata (and Alembic) sees the whole schema."""
 
 from awda.access.models import ApiToken, User, UserSite
+from awda.agreements.models import Agreement, AgreementTerm
 from awda.audit.models import Event
+from awda.cards.models import Card, IssuerKey
 from awda.households.models import (
     Consent,
     Household,
@@ -15,13 +17,17 @@ from awda.households.models import (
 from awda.places.models import Place, Site
 
 __all__ = [
+    "Agreement",
+    "AgreementTerm",
     "ApiToken",
+    "Card",
     "Consent",
     "Event",
     "Household",
     "Intention",
     "IntentionMember",
     "IntentionTransition",
+    "IssuerKey",
     "Person",
     "PersonIdentifier",
     "Place",

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     reconfirm_days: int = 7
     host: str = "127.0.0.1"
     port: int = 8000
+    card_issuer: str = "awda"
+    card_validity_days: int = 365
+    status_list_ttl_hours: int = 24
+    status_list_valid_days: int = 7
 
     @property
     def effective_database_url(self) -> str:

@@ -26,6 +26,10 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     READ_STATS = "read_stats"  # aggregate counts only
     READ_AUDIT = "read_audit"
+    MANAGE_AGREEMENTS = "manage_agreements"  # record agreements, guarantors and terms
+    ISSUE_CARDS = "issue_cards"  # issue and print protection cards
+    REVOKE_CARDS = "revoke_cards"  # revoke a lost or misused card
+    MANAGE_CARD_KEYS = "manage_card_keys"  # create and rotate the issuer's signing keys
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -46,9 +50,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DECLARE_INTENTION,
             Permission.MOVE_INTENTION,
             Permission.READ_STATS,
+            Permission.ISSUE_CARDS,
+            Permission.REVOKE_CARDS,
         }
     ),
-    Role.MONITOR: frozenset({Permission.READ_PERSONAL, Permission.READ_RECORDS, Permission.READ_STATS}),
+    Role.MONITOR: frozenset(
+        {Permission.READ_PERSONAL, Permission.READ_RECORDS, Permission.READ_STATS, Permission.REVOKE_CARDS}
+    ),
     Role.ANALYST: frozenset({Permission.READ_STATS}),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT, Permission.READ_STATS}),
 }

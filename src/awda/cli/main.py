@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 
 from awda.access import cli as users_cli
+from awda.agreements import cli as agreements_cli
+from awda.cards import cli as cards_cli
 from awda.cli import setup
 from awda.cli.common import CliState, JsonOption, emit, progress_bar, state
 from awda.errors import AwdaError
@@ -29,6 +31,8 @@ app.add_typer(households_cli.app, name="households")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(places_cli.app, name="places")
 app.add_typer(stats_cli.app, name="stats")
+app.add_typer(agreements_cli.app, name="agreements")
+app.add_typer(cards_cli.app, name="cards")
 
 
 @app.callback()

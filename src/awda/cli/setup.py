@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
     with progress_bar("simulating", households, progress) as advance:
         write_scenario(scenario_dir, households, seed, on_progress=advance)
     report = import_file(cli, scenario_dir / "registrations.csv", progress)
+    cards = demo_cards(cli, scenario_dir)
     password = access_password()
     with cli.runtime().sessions() as session:
         if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is None:
@@ -107,7 +109,36 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
         "admin": {"username": DEMO_ADMIN, "password": password},
         "url": f"http://{settings.host}:{settings.port}/api/v1/docs",
         "scenario": str(scenario_dir),
+        "cards": cards,
     }
+
+
+def demo_cards(cli: CliState, scenario_dir: Path) -> dict[str, Any]:
+    """Agreements from the scenario, a signing key, and printed cards for one consenting household."""
+    from awda.agreements.services import import_agreements, list_agreements
+    from awda.cards import documents, keys, printing
+    from awda.cards import services as cards
+
+    runtime = cli.runtime()
+    out = runtime.settings.data_dir / "demo-cards"
+    out.mkdir(parents=True, exist_ok=True)
+    with runtime.sessions() as session:
+        import_agreements(session, access.SYSTEM, scenario_dir / "truth" / "agreements.csv")
+        if not any(key["active"] for key in keys.list_keys(session)):
+            keys.create_issuer_key(session, runtime.vault, access.SYSTEM, runtime.settings.card_issuer)
+        households = cards.households_consenting_to_cards(session, access.SYSTEM, 1)
+        if not households:
+            return {"issued": 0}
+        members = cards.household_person_uids(session, access.SYSTEM, households[0])
+        agreement = list_agreements(session)[0]["code"]
+        issued = cards.issue_cards(session, runtime.vault, runtime.settings, access.SYSTEM, members, agreement)
+        ids = [card.card_id for card in issued]
+        (out / "cards.pdf").write_bytes(
+            printing.render_pdf(documents.printable_cards(session, runtime.vault, access.SYSTEM, ids))
+        )
+        (out / "trust-list.json").write_text(json.dumps(keys.trust_list_document(session), indent=2), encoding="utf-8")
+        (out / "status-list.cwt").write_bytes(cards.status_list_document(session, runtime.vault, runtime.settings))
+    return {"issued": len(issued), "folder": str(out), "example": issued[0].qr_text}
 
 
 def demo_text(result: dict[str, Any]) -> str:
@@ -123,10 +154,22 @@ def demo_text(result: dict[str, Any]) -> str:
             f"  {row['site']:<16} households {row['households']:>6}  persons {row['persons']:>7}"
             for row in result["sites"]
         ],
+        *_cards_text(result["cards"]),
         f"admin login: {result['admin']['username']} / {result['admin']['password']}",
         f"API and its documentation: {result['url']}",
     ]
     return "\n".join(lines)
+
+
+def _cards_text(cards: dict[str, Any]) -> list[str]:
+    if not cards.get("issued"):
+        return ["no household consented to a protection card: no demo card printed"]
+    folder = cards["folder"]
+    return [
+        f"protection cards: {cards['issued']} issued, printed to {folder}/cards.pdf",
+        f"  verify one offline: awda cards verify '{cards['example'][:24]}...' --trust {folder}/trust-list.json "
+        f"--status-list {folder}/status-list.cwt",
+    ]
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:

@@ -6,12 +6,15 @@ from fastapi import FastAPI
 
 from awda import __version__
 from awda.access.api import router as auth_router
+from awda.agreements.api import router as agreements_router
+from awda.cards.api import router as cards_router
+from awda.cards.documents import StatusListCache
 from awda.households.api import router as households_router
 from awda.places.api import router as places_router
 from awda.runtime import Runtime, open_runtime
 from awda.settings import Settings
 from awda.stats.api import router as stats_router
-from awda.web import problems
+from awda.web import pages, problems
 
 API_PREFIX = "/api/v1"
 
@@ -27,7 +30,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime or open_runtime(settings)
-    for router in (auth_router, households_router, places_router, stats_router):
+    app.state.status_lists = StatusListCache()
+    for router in (auth_router, households_router, places_router, stats_router, agreements_router, cards_router):
         app.include_router(router, prefix=API_PREFIX)
     problems.install(app)
+    pages.install(app)
     return app

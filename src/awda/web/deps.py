@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from awda.access.rules import Actor
 from awda.access.services import actor_for_token
+from awda.cards.documents import StatusListCache
 from awda.errors import AuthenticationFailed, PreconditionRequired, StaleVersion
 from awda.runtime import Runtime
 from awda.vault import Vault
@@ -34,7 +35,13 @@ def get_vault(request: Request) -> Vault:
     return runtime_of(request).vault
 
 
+def get_status_lists(request: Request) -> StatusListCache:
+    cache: StatusListCache = request.app.state.status_lists
+    return cache
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+StatusListsDep = Annotated[StatusListCache, Depends(get_status_lists)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 

@@ -1,0 +1,1 @@
+"""Agreements: settlement and reconciliation agreements, their guarantors and terms."""
