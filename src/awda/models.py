@@ -2,7 +2,7 @@
 
 from awda.access.models import ApiToken, User, UserSite
 from awda.agreements.models import Agreement, AgreementTerm
-from awda.audit.models import Event
+from awda.audit.models import Event, LogKey, TreeHead, TreeLeaf
 from awda.cards.models import Card, IssuerKey
 from awda.households.models import (
     Consent,
@@ -28,11 +28,14 @@ __all__ = [
     "IntentionMember",
     "IntentionTransition",
     "IssuerKey",
+    "LogKey",
     "Person",
     "PersonIdentifier",
     "Place",
     "Registration",
     "Site",
+    "TreeHead",
+    "TreeLeaf",
     "User",
     "UserSite",
 ]

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     READ_STATS = "read_stats"  # aggregate counts only
     READ_AUDIT = "read_audit"
+    ISSUE_TREE_HEADS = "issue_tree_heads"  # sign the event log's Merkle root (admin only)
     MANAGE_AGREEMENTS = "manage_agreements"  # record agreements, guarantors and terms
     ISSUE_CARDS = "issue_cards"  # issue and print protection cards
     REVOKE_CARDS = "revoke_cards"  # revoke a lost or misused card

@@ -10,6 +10,7 @@ import typer
 
 from awda.access import cli as users_cli
 from awda.agreements import cli as agreements_cli
+from awda.audit import cli as audit_cli
 from awda.cards import cli as cards_cli
 from awda.cli import setup
 from awda.cli.common import CliState, JsonOption, emit, progress_bar, state
@@ -33,6 +34,7 @@ app.add_typer(places_cli.app, name="places")
 app.add_typer(stats_cli.app, name="stats")
 app.add_typer(agreements_cli.app, name="agreements")
 app.add_typer(cards_cli.app, name="cards")
+app.add_typer(audit_cli.app, name="audit")
 
 
 @app.callback()
