@@ -15,6 +15,7 @@ import hmac
 import os
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -82,13 +83,19 @@ class Vault:
     """Seals and opens personal fields; computes blind indexes. Holds keys, never prints them."""
 
     def __init__(self, master_key: bytes) -> None:
+        self._master_key = master_key
         self._wrapping = AESGCM(_derive(master_key, b"awda/data-key-wrapping/v1"))
-        self._index_key = _derive(master_key, b"awda/blind-index/v1")
-        self._fingerprint_key = _derive(master_key, b"awda/fingerprint/v1")
+        # Keyed once; each digest copies the keyed state (cheaper than keying HMAC every time).
+        self._index_mac = hmac.new(_derive(master_key, b"awda/blind-index/v1"), digestmod=hashlib.sha256)
+        self._fingerprint_mac = hmac.new(_derive(master_key, b"awda/fingerprint/v1"), digestmod=hashlib.sha256)
         self.key_id = hashlib.sha256(_derive(master_key, b"awda/key-id/v1")).hexdigest()[:16]
 
     def __repr__(self) -> str:
         return f"Vault(key_id={self.key_id!r})"
+
+    def master_key_for_worker(self) -> bytes:
+        """The master key, only to rebuild this vault in a worker process of the same import."""
+        return self._master_key
 
     def new_data_key(self, owner: str) -> tuple[bytes, bytes]:
         """A fresh data key for `owner` (a household uid) and its wrapped form for storage."""
@@ -110,17 +117,29 @@ class Vault:
     def seal_with(self, cipher: AESGCM, plaintext: bytes, context: str) -> bytes:
         return self._seal(cipher, plaintext, context.encode())
 
+    def seal_all(self, cipher: AESGCM, items: Sequence[tuple[bytes, str]]) -> list[bytes]:
+        """Seal several fields under one cipher (`seal_with` each), drawing all nonces in one go."""
+        nonces = os.urandom(NONCE_BYTES * len(items))
+        sealed = []
+        for start, (plaintext, context) in zip(range(0, len(nonces), NONCE_BYTES), items, strict=True):
+            nonce = nonces[start : start + NONCE_BYTES]
+            sealed.append(FORMAT_VERSION + nonce + cipher.encrypt(nonce, plaintext, context.encode()))
+        return sealed
+
     def open(self, data_key: bytes, sealed: bytes, context: str) -> bytes:
         return self._open(AESGCM(data_key), sealed, context.encode())
 
     def blind_index(self, kind: str, value: str) -> bytes:
         """A keyed digest for exact lookups: equal normalised values give equal digests."""
-        message = kind.encode() + b"\x00" + normalise_for_index(value).encode()
-        return hmac.digest(self._index_key, message, "sha256")[:INDEX_BYTES]
+        mac = self._index_mac.copy()
+        mac.update(kind.encode() + b"\x00" + normalise_for_index(value).encode())
+        return mac.digest()[:INDEX_BYTES]
 
     def fingerprint(self, content: bytes) -> bytes:
         """A keyed digest of imported content, to tell a repeat from a conflicting re-import."""
-        return hmac.digest(self._fingerprint_key, content, "sha256")
+        mac = self._fingerprint_mac.copy()
+        mac.update(content)
+        return mac.digest()
 
     @staticmethod
     def _seal(cipher: AESGCM, plaintext: bytes, associated: bytes) -> bytes:
@@ -150,8 +169,22 @@ _FOLD = _fold_table()
 
 def normalise_for_index(value: str) -> str:
     """Fold case, Arabic letter variants, diacritics and spacing; keep digits and '+'."""
-    if not value.isascii():
+    if value.isascii():
+        return " ".join(value.casefold().split())
+    # Word by word, so that common names are folded once (a space stays a boundary in NFKC/NFKD).
+    return " ".join(folded for word in value.split() if (folded := _fold_word(word)))
+
+
+def _fold_word(word: str) -> str:
+    folded = _folded_words.get(word)
+    if folded is None:
         # NFKD splits precomposed letters (é, أ) into base + mark; the table then drops the mark.
-        value = unicodedata.normalize("NFKC", value).translate(_FOLD)
-        value = unicodedata.normalize("NFKD", value).translate(_FOLD)
-    return " ".join(value.casefold().split())
+        folded = unicodedata.normalize("NFKC", word).translate(_FOLD)
+        folded = " ".join(unicodedata.normalize("NFKD", folded).translate(_FOLD).casefold().split())
+        if len(_folded_words) < MAX_FOLDED_WORDS:
+            _folded_words[word] = folded
+    return folded
+
+
+MAX_FOLDED_WORDS = 100_000  # names repeat a lot; a plain bounded dict (no eviction, no cycles)
+_folded_words: dict[str, str] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from awda.db import Base, BigId, UtcDateTime, utcnow
@@ -65,15 +65,18 @@ class Person(Base):
 
 
 class PersonIdentifier(Base):
-    """Blind index of a person's name, phone or document number, for exact lookup."""
+    """Blind index of a person's Arabic name, phone or document number, for exact lookup.
+
+    The key (digest, kind, person) is the lookup itself; on SQLite the table is stored as that
+    one b-tree (WITHOUT ROWID), so an imported person costs no extra rowid table insert.
+    """
 
     __tablename__ = "person_identifiers"
-    __table_args__ = (Index("ix_person_identifiers_lookup", "kind", "digest"),)
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012  (SQLAlchemy reads it once)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True, index=True)
 
 
 class Consent(Base):
@@ -111,6 +114,7 @@ class Intention(Base):
 
 class IntentionMember(Base):
     __tablename__ = "intention_members"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012  (the key is the row: no rowid table)
 
     intention_id: Mapped[int] = mapped_column(ForeignKey("intentions.id"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True, index=True)

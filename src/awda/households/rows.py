@@ -1,12 +1,15 @@
 """Pure mapping of registration file rows (docs/import.md) to validated commands.
 
-Errors name the file row and the column, as the registration officer sees them.
+Errors name the file row and the column, as the registration officer sees them. The pydantic
+commands here are the reference: the importer's fast checker (`filecheck.py`) accepts only what
+they accept, and hands everything else to them for the error message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -64,20 +67,42 @@ COLUMN_OF = {
 _LIST_FIELDS = {"vulnerabilities"}
 
 
+class Layout:
+    """Where each column sits in a row; a column the file lacks reads an empty cell."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        self.width = len(self.columns)
+        # A repeated column name reads its last cell, as a dict built from the row would.
+        self.position = {name: index for index, name in enumerate(self.columns)}
+        # The required columns make at least two, so the getter always returns a tuple.
+        self.content_cells = itemgetter(*[self.at(name) for name in sorted(self.position)])
+
+    def at(self, column: str) -> int:
+        """The cell index of `column`; the padding cell (always empty) if the file lacks it."""
+        return self.position.get(column, self.width)
+
+    def cells(self, row: Sequence[str]) -> list[str]:
+        """The row's cells, stripped, cut or padded to the header, plus the empty padding cell."""
+        if len(row) == self.width:  # the usual case: no copy to cut, one cell to pad
+            cells = list(map(str.strip, row))
+            cells.append("")
+            return cells
+        cells = list(map(str.strip, row[: self.width]))
+        cells.extend([""] * (self.width + 1 - len(cells)))
+        return cells
+
+    def record(self, cells: Sequence[str]) -> dict[str, str]:
+        return dict(zip(self.columns, cells, strict=False))
+
+
 @dataclass(frozen=True)
 class HouseholdRows:
-    """The rows of one household as read from the file, with their file row numbers."""
+    """The rows of one household as read from the file (cells as `Layout.cells`), with their row numbers."""
 
     source_ref: str
     first_row: int
-    rows: list[tuple[int, dict[str, str]]]
-
-
-@dataclass(frozen=True)
-class ParsedHousehold:
-    command: HouseholdIn
-    content: bytes  # canonical form of the rows, for telling repeats from conflicts
-    first_row: int
+    rows: list[tuple[int, list[str]]]
 
 
 def header_columns(header: Sequence[str]) -> list[str]:
@@ -88,20 +113,21 @@ def header_columns(header: Sequence[str]) -> list[str]:
     return columns
 
 
-def group_households(rows: Iterable[Sequence[str]], columns: Sequence[str]) -> Iterator[HouseholdRows]:
+def group_households(rows: Iterable[Sequence[str]], layout: Layout, first_row: int = 2) -> Iterator[HouseholdRows]:
     """Group adjacent rows by `_uuid` (Kobo exports keep a submission's members together)."""
     current: HouseholdRows | None = None
-    for number, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
+    uuid_at = layout.at("_uuid")
+    for number, row in enumerate(rows, start=first_row):
+        cells = layout.cells(row)
+        if not any(cells):
             continue
-        record = dict(zip(columns, map(str.strip, row), strict=False))
-        ref = record.get("_uuid", "")
+        ref = cells[uuid_at]
         if current is not None and ref == current.source_ref:
-            current.rows.append((number, record))
+            current.rows.append((number, cells))
             continue
         if current is not None:
             yield current
-        current = HouseholdRows(ref, number, [(number, record)])
+        current = HouseholdRows(ref, number, [(number, cells)])
     if current is not None:
         yield current
 
@@ -151,16 +177,17 @@ def _intention(row: int, record: dict[str, str]) -> IntentionIn | None:
     return _validated(IntentionIn, data, row)  # type: ignore[no-any-return]
 
 
-def parse_household(group: HouseholdRows) -> ParsedHousehold:
+def command_from_rows(group: HouseholdRows, layout: Layout) -> HouseholdIn:
     """Validate every row of a household; the first problem raises, naming row and column."""
-    first_number, first = group.rows[0]
+    records = [(number, layout.record(cells)) for number, cells in group.rows]
+    first_number, first = records[0]
     if not group.source_ref:
         raise ValidationFailed("_uuid", "is required", first_number)
-    for number, record in group.rows[1:]:
+    for number, record in records[1:]:
         for column in HOUSEHOLD_COLUMNS:
             if record.get(column, "") != first.get(column, ""):
                 raise ValidationFailed(column, f"differs from row {first_number} of the same household", number)
-    members = [_person(number, record) for number, record in group.rows]
+    members = [_person(number, record) for number, record in records]
     consent = _validated(
         ConsentIn, {"purposes": first["consent_purposes"].split(), "given_on": first["consent_date"]}, first_number
     )
@@ -175,10 +202,9 @@ def parse_household(group: HouseholdRows) -> ParsedHousehold:
         "source_ref": group.source_ref,
     }
     command: HouseholdIn = _validated(HouseholdIn, data, first_number)
-    return ParsedHousehold(command, _content(group), first_number)
+    return command
 
 
-def _content(group: HouseholdRows) -> bytes:
+def content_of(group: HouseholdRows, layout: Layout) -> bytes:
     """The household's cells in a fixed column order (so a re-ordered export is still a repeat)."""
-    columns = sorted(group.rows[0][1])
-    return "\x1e".join("\x1f".join(record.get(c, "") for c in columns) for _, record in group.rows).encode()
+    return "\x1e".join("\x1f".join(layout.content_cells(cells)) for _, cells in group.rows).encode()

@@ -93,6 +93,7 @@ EARLIEST_BIRTH_YEAR = 1900
 PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,15}$")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_transition(current: str, target: IntentionStatus) -> None:
@@ -182,7 +183,7 @@ def unpack_personal(packed: bytes) -> dict[str, str]:
 
 
 def check_no_control_characters(field: str, value: str) -> None:
-    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+    if _CONTROL_CHARACTER.search(value):
         raise ValidationFailed(field, "contains control characters")
 
 

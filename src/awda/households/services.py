@@ -23,8 +23,11 @@ from awda.households.models import (
     Person,
     PersonIdentifier,
 )
+from awda.households.records import from_command
 from awda.households.rules import OPEN_STATUSES, IntentionStatus, check_transition
 from awda.households.writer import (
+    Preparation,
+    RowBatch,
     person_identifiers,
     person_row,
     prepare_household,
@@ -78,11 +81,11 @@ def register_household(session: Session, vault: Vault, actor: Actor, command: Ho
             select(Household.id).where(Household.source_ref == command.source_ref)
         ):
             raise Conflict(f"a household with source reference {command.source_ref!r} is already registered")
-        prepared = prepare_household(vault, actor, command, site.id, place_ids_for(session, *pcodes))
-        write_households(session, [prepared], actor)
-    return Registered(
-        prepared.household["uid"], prepared.person_uids, prepared.intention["uid"] if prepared.intention else None
-    )
+        preparation = Preparation.for_session(session, vault, actor, place_ids_for(session, *pcodes))
+        batch = RowBatch()
+        prepared = prepare_household(preparation, from_command(command), site.id, batch)
+        write_households(session, batch)
+    return Registered(prepared.uid, prepared.person_uids, prepared.intention_uid)
 
 
 def add_member(
