@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -134,6 +135,19 @@ class Vault:
         mac = self._index_mac.copy()
         mac.update(kind.encode() + b"\x00" + normalise_for_index(value).encode())
         return mac.digest()[:INDEX_BYTES]
+
+    def seal_private_key(self, owner: str, private_key: PrivateKeyTypes) -> tuple[bytes, bytes]:
+        """A signing key's private half as (wrapped data key, sealed PKCS#8), under a data key of its own."""
+        pkcs8 = private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        data_key, wrapped = self.new_data_key(owner)
+        return wrapped, self.seal(data_key, pkcs8, owner)
+
+    def open_private_key(self, owner: str, wrapped: bytes, sealed: bytes) -> PrivateKeyTypes:
+        """The private key sealed by `seal_private_key` for `owner`."""
+        pkcs8 = self.open(self.unwrap(wrapped, owner), sealed, owner)
+        return serialization.load_der_private_key(pkcs8, password=None)
 
     def fingerprint(self, content: bytes) -> bytes:
         """A keyed digest of imported content, to tell a repeat from a conflicting re-import."""

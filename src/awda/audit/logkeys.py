@@ -43,16 +43,13 @@ def create_log_key(session: Session, vault: Vault) -> LogKey:
     private_key = ed25519.Ed25519PrivateKey.generate()
     public_key = _raw_public(private_key)
     kid = kid_for(public_key)
-    data_key, wrapped = vault.new_data_key(_owner(kid))
-    pkcs8 = private_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    wrapped, sealed = vault.seal_private_key(_owner(kid), private_key)
     key = LogKey(
         kid=kid,
         alg=ALG,
         public_key=public_key,
         wrapped_key=wrapped,
-        sealed_private_key=vault.seal(data_key, pkcs8, _owner(kid)),
+        sealed_private_key=sealed,
         active=True,
         created_at=utcnow(),
     )
@@ -67,9 +64,7 @@ def active_log_key(session: Session) -> LogKey | None:
 
 def private_key_of(vault: Vault, key: LogKey) -> ed25519.Ed25519PrivateKey:
     """Open the sealed private half of `key`; Conflict if it does not belong to the stored public half."""
-    owner = _owner(key.kid)
-    pkcs8 = vault.open(vault.unwrap(key.wrapped_key, owner), key.sealed_private_key, owner)
-    private_key = serialization.load_der_private_key(pkcs8, password=None)
+    private_key = vault.open_private_key(_owner(key.kid), key.wrapped_key, key.sealed_private_key)
     if not isinstance(private_key, ed25519.Ed25519PrivateKey) or _raw_public(private_key) != key.public_key:
         raise Conflict(f"log key {key.kid.hex()} does not match its sealed private key")
     return private_key

@@ -50,10 +50,7 @@ def create_issuer_key(session: Session, vault: Vault, actor: Actor, issuer: str,
     private_key = _generate(alg)
     public_der = _public_der(private_key)
     kid = kid_for(private_key.public_key())
-    data_key, wrapped = vault.new_data_key(_owner(kid))
-    pkcs8 = private_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    wrapped, sealed = vault.seal_private_key(_owner(kid), private_key)
     now = utcnow()
     with action(session):
         previous = list(session.scalars(select(IssuerKey).where(IssuerKey.active)))
@@ -66,7 +63,7 @@ def create_issuer_key(session: Session, vault: Vault, actor: Actor, issuer: str,
             alg=alg,
             public_key=public_der,
             wrapped_key=wrapped,
-            sealed_private_key=vault.seal(data_key, pkcs8, _owner(kid)),
+            sealed_private_key=sealed,
             active=True,
             created_at=now,
         )
@@ -86,9 +83,7 @@ def active_key(session: Session, lock: bool = False) -> IssuerKey:
 
 def signing_key(vault: Vault, key: IssuerKey) -> SigningKey:
     """Open the sealed private half of `key`."""
-    owner = _owner(key.kid)
-    pkcs8 = vault.open(vault.unwrap(key.wrapped_key, owner), key.sealed_private_key, owner)
-    private_key = serialization.load_der_private_key(pkcs8, password=None)
+    private_key = vault.open_private_key(_owner(key.kid), key.wrapped_key, key.sealed_private_key)
     if not isinstance(private_key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
         raise Conflict("the stored signing key has an unsupported type")
     return private_key

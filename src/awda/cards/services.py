@@ -109,6 +109,32 @@ def _issue(
         holder=_holder(vault, actor, eligible),
     )
     text = encode_card(claims, signing_key(vault, key))
+    _store_card(session, vault, actor, eligible, agreement, key, claims, text)
+    return IssuedCard(
+        card_uid,
+        text,
+        eligible.person.uid,
+        agreement.code,
+        key.kid.hex(),
+        claims.status_index,
+        claims.holder is not None,
+        _iso(issued_at),
+        _iso(claims.expires_at),
+    )
+
+
+def _store_card(
+    session: Session,
+    vault: Vault,
+    actor: Actor,
+    eligible: _Eligible,
+    agreement: Agreement,
+    key: IssuerKey,
+    claims: CardClaims,
+    text: str,
+) -> None:
+    """The card row (its text sealed under the household key) and its `issue_card` event."""
+    card_uid = str(claims.card_id)
     data_key = vault.unwrap(eligible.household.wrapped_key, eligible.household.uid)
     session.add(
         Card(
@@ -119,7 +145,7 @@ def _issue(
             status_index=claims.status_index,
             holder_data=claims.holder is not None,
             sealed_text=vault.seal(data_key, text.encode("ascii"), f"card:{card_uid}"),
-            issued_at=issued_at,
+            issued_at=claims.issued_at,
             expires_at=claims.expires_at,
             issued_by=actor.user_id,
         )
@@ -133,17 +159,6 @@ def _issue(
     }
     record_event(session, actor, "issue_card", "card", card_uid, payload, eligible.household.site_id)
     session.flush()
-    return IssuedCard(
-        card_uid,
-        text,
-        eligible.person.uid,
-        agreement.code,
-        key.kid.hex(),
-        claims.status_index,
-        claims.holder is not None,
-        _iso(issued_at),
-        _iso(claims.expires_at),
-    )
 
 
 def issue_card(
