@@ -45,6 +45,11 @@ OPEN_PREFIXES = (f"{API}/places", f"{API}/sites", f"{API}/stats", f"{API}/agreem
 # Card verification needs no account: anyone must be able to check a card (tests/test_cards_shells.py).
 PUBLIC_ROUTES = {("POST", f"{API}/cards/verify"), ("GET", f"{API}/cards/trust-list.json")}
 PUBLIC_ROUTES |= {("GET", f"{API}/cards/status-list.cwt")}
+SCOPED_LISTS = {
+    f"{API}/monitoring/incidents",
+    f"{API}/monitoring/followups/overdue",
+    f"{API}/monitoring/followups/unreached",
+}
 Headers = dict[str, str]
 
 
@@ -290,6 +295,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
     return sorted(route for route in found if route not in PUBLIC_ROUTES)
 
 
+NO_UID = "00000000-0000-7000-8000-000000000000"
 BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "/households": household_json,
     "/members": person_json,
@@ -299,6 +305,15 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "/transitions": lambda: {"to": "waitlisted"},
     "/cards": lambda: {"person": "00000000-0000-7000-8000-000000000000", "agreement": "AG-2018-NHOMS"},
     "/revoke": lambda: {"reason": "lost"},
+    "/monitoring/arrivals": lambda: {"household_uid": NO_UID, "arrived_on": "2024-05-01", "place": "C4301"},
+    "/outcome": lambda: {"outcome": "reached", "contacted_on": "2024-05-08"},
+    "/followups/monitor": lambda: {"monitor": "monitor"},
+    "/monitoring/incidents": lambda: {
+        "type": "arrest",
+        "occurred_on": "2024-05-09",
+        "persons": [{"household_uid": NO_UID, "member_index": 1}],
+    },
+    "/verification": lambda: {"verification": "credible"},
 }
 
 
@@ -340,8 +355,12 @@ def test_roles_of_another_site_are_refused_every_record_route(
             assert response.status_code == (404 if "{code}" in path else 200), where
         elif (method, path) == ("GET", f"{API}/households") and role in {"registrar", "coordinator", "monitor"}:
             assert response.status_code == 200 and response.json()["total"] == 0, where
+        elif method == "GET" and path in SCOPED_LISTS and response.status_code == 200:
+            # lists filtered to the caller's sites: another site's records are simply not in them
+            body = response.json()
+            assert (body["total"] if isinstance(body, dict) else len(body)) == 0, where
         else:
-            assert response.status_code in {403, 404}, where  # the call is well formed: only scope refuses it
+            assert response.status_code in {403, 404}, (*where, response.text)  # well formed: only scope refuses it
             problem(response, response.status_code)
     # Nothing was written by any refused call.
     view = get(client, f"/households/{registered.uid}", registered.headers)

@@ -14,16 +14,22 @@ from awda.households.models import (
     PersonIdentifier,
     Registration,
 )
+from awda.monitoring.models import Arrival, FollowUp, Incident, IncidentBreach, IncidentPerson
 from awda.places.models import Place, Site
 
 __all__ = [
     "Agreement",
     "AgreementTerm",
     "ApiToken",
+    "Arrival",
     "Card",
     "Consent",
     "Event",
+    "FollowUp",
     "Household",
+    "Incident",
+    "IncidentBreach",
+    "IncidentPerson",
     "Intention",
     "IntentionMember",
     "IntentionTransition",

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     card_validity_days: int = 365
     status_list_ttl_hours: int = 24
     status_list_valid_days: int = 7
+    followup_grace_days: int = 7
+    followup_escalate_days: int = 45
+    disclosure_k: int = 10
 
     @property
     def effective_database_url(self) -> str:

@@ -31,6 +31,11 @@ class Permission(StrEnum):
     ISSUE_CARDS = "issue_cards"  # issue and print protection cards
     REVOKE_CARDS = "revoke_cards"  # revoke a lost or misused card
     MANAGE_CARD_KEYS = "manage_card_keys"  # create and rotate the issuer's signing keys
+    RECORD_ARRIVALS = "record_arrivals"  # confirm that people arrived, under which agreement
+    FOLLOW_UP = "follow_up"  # see follow-ups due, record their outcomes
+    ASSIGN_FOLLOWUPS = "assign_followups"  # give follow-ups to monitors, escalate unreached households
+    RECORD_INCIDENTS = "record_incidents"  # record protection incidents
+    VERIFY_INCIDENTS = "verify_incidents"  # raise or lower an incident's verification level
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -53,10 +58,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_STATS,
             Permission.ISSUE_CARDS,
             Permission.REVOKE_CARDS,
+            Permission.RECORD_ARRIVALS,
+            Permission.ASSIGN_FOLLOWUPS,
         }
     ),
     Role.MONITOR: frozenset(
-        {Permission.READ_PERSONAL, Permission.READ_RECORDS, Permission.READ_STATS, Permission.REVOKE_CARDS}
+        {
+            Permission.READ_PERSONAL,
+            Permission.READ_RECORDS,
+            Permission.READ_STATS,
+            Permission.REVOKE_CARDS,
+            Permission.RECORD_ARRIVALS,
+            Permission.FOLLOW_UP,
+            Permission.RECORD_INCIDENTS,
+            Permission.VERIFY_INCIDENTS,
+        }
     ),
     Role.ANALYST: frozenset({Permission.READ_STATS}),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT, Permission.READ_STATS}),

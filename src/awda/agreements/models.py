@@ -21,6 +21,8 @@ class Agreement(Base):
     guarantor: Mapped[str] = mapped_column(String(200))
     parties: Mapped[str] = mapped_column(String(400), default="")
     signed_on: Mapped[date] = mapped_column(Date)
+    # days after arrival at which returned households are contacted, for example "7,30,90,180,365"
+    followup_days: Mapped[str] = mapped_column(String(100), default="7,30,90,180,365")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

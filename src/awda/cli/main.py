@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from awda.access import cli as users_cli
 from awda.agreements import cli as agreements_cli
@@ -16,6 +17,7 @@ from awda.cli import setup
 from awda.cli.common import CliState, JsonOption, emit, progress_bar, state
 from awda.errors import AwdaError
 from awda.households import cli as households_cli
+from awda.monitoring import cli as monitoring_cli
 from awda.places import cli as places_cli
 from awda.stats import cli as stats_cli
 from awda.vault import VaultError
@@ -35,6 +37,7 @@ app.add_typer(stats_cli.app, name="stats")
 app.add_typer(agreements_cli.app, name="agreements")
 app.add_typer(cards_cli.app, name="cards")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(monitoring_cli.app, name="monitoring")
 
 
 @app.callback()
@@ -124,6 +127,30 @@ def import_places_command(
     emit(result.__dict__, as_json, ", ".join(f"{key} {value}" for key, value in result.__dict__.items()))
 
 
+@import_app.command("arrivals")
+def import_arrivals_command(ctx: typer.Context, file: Path, as_json: bool = JsonOption) -> None:
+    """Import arrivals (docs/monitoring.md): one per household and date; schedules follow-ups."""
+    monitoring_cli.import_field_file(ctx, "arrivals", file, as_json)
+
+
+@import_app.command("followups")
+def import_followups_command(ctx: typer.Context, file: Path, as_json: bool = JsonOption) -> None:
+    """Import follow-up outcomes (docs/monitoring.md); outcomes recorded already are skipped."""
+    monitoring_cli.import_field_file(ctx, "followups", file, as_json)
+
+
+@import_app.command("incidents")
+def import_incidents_command(ctx: typer.Context, file: Path, as_json: bool = JsonOption) -> None:
+    """Import incidents (docs/monitoring.md), idempotent by incident_id."""
+    monitoring_cli.import_field_file(ctx, "incidents", file, as_json)
+
+
+def _first_problem(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "input"
+    return f"{field}: {first['msg']}"
+
+
 def main() -> None:
     """Entry point: one clear line and a non-zero exit on any error, never a traceback.
 
@@ -134,6 +161,9 @@ def main() -> None:
     except AwdaError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(2 if error.status in {400, 422} else 1)
+    except ValidationError as error:
+        typer.echo(f"error: {_first_problem(error)}", err=True)
+        sys.exit(2)
     except VaultError as error:
         typer.echo(f"error: protected data could not be opened ({error}); check the master key", err=True)
         sys.exit(1)

@@ -94,6 +94,7 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
         write_scenario(scenario_dir, households, seed, on_progress=advance)
     report = import_file(cli, scenario_dir / "registrations.csv", progress)
     cards = demo_cards(cli, scenario_dir)
+    monitoring = demo_monitoring(cli, scenario_dir, progress)
     password = access_password()
     with cli.runtime().sessions() as session:
         if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is None:
@@ -110,7 +111,23 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
         "url": f"http://{settings.host}:{settings.port}/api/v1/docs",
         "scenario": str(scenario_dir),
         "cards": cards,
+        "monitoring": monitoring,
     }
+
+
+def demo_monitoring(cli: CliState, scenario_dir: Path, progress: bool) -> dict[str, Any]:
+    """The scenario's arrivals, follow-up outcomes and incidents, as field teams would send them."""
+    from awda.monitoring import importing
+    from awda.simulate.field import write_field_files
+
+    runtime = cli.runtime()
+    files = write_field_files(scenario_dir)
+    with runtime.sessions() as session, progress_bar("monitoring", sum(files.counts.values()), progress) as advance:
+        return {
+            "arrivals": importing.import_arrivals(session, access.SYSTEM, files.arrivals, advance),
+            "followups": importing.import_followups(session, access.SYSTEM, files.followups, advance),
+            "incidents": importing.import_incidents(session, runtime.vault, access.SYSTEM, files.incidents, advance),
+        }
 
 
 def demo_cards(cli: CliState, scenario_dir: Path) -> dict[str, Any]:
@@ -155,10 +172,18 @@ def demo_text(result: dict[str, Any]) -> str:
             for row in result["sites"]
         ],
         *_cards_text(result["cards"]),
+        _monitoring_text(result["monitoring"]),
         f"admin login: {result['admin']['username']} / {result['admin']['password']}",
         f"API and its documentation: {result['url']}",
     ]
     return "\n".join(lines)
+
+
+def _monitoring_text(imported: dict[str, dict[str, int]]) -> str:
+    return (
+        f"monitoring: {imported['arrivals']['arrivals']} arrivals, {imported['followups']['recorded']} follow-up "
+        f"outcomes, {imported['incidents']['incidents']} incidents imported from the field files"
+    )
 
 
 def _cards_text(cards: dict[str, Any]) -> list[str]:

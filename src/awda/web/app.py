@@ -10,6 +10,7 @@ from awda.agreements.api import router as agreements_router
 from awda.cards.api import router as cards_router
 from awda.cards.documents import StatusListCache
 from awda.households.api import router as households_router
+from awda.monitoring.api import router as monitoring_router
 from awda.places.api import router as places_router
 from awda.runtime import Runtime, open_runtime
 from awda.settings import Settings
@@ -31,7 +32,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime or open_runtime(settings)
     app.state.status_lists = StatusListCache()
-    for router in (auth_router, households_router, places_router, stats_router, agreements_router, cards_router):
+    routers = (auth_router, households_router, places_router, stats_router, agreements_router, cards_router)
+    for router in (*routers, monitoring_router):
         app.include_router(router, prefix=API_PREFIX)
     problems.install(app)
     pages.install(app)

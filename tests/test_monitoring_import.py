@@ -1,0 +1,131 @@
+"""Field files in: the simulator's arrivals, follow-ups and incidents, imported and checked against the truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from awda.access.services import SYSTEM
+from awda.agreements.models import AgreementTerm
+from awda.agreements.services import import_agreements
+from awda.errors import ValidationFailed
+from awda.households.importer import import_registrations
+from awda.monitoring import importing
+from awda.monitoring.models import Arrival, FollowUp, Incident, IncidentBreach
+from awda.runtime import Runtime
+from awda.simulate.field import FieldFiles, write_field_files
+from awda.simulate.scenario import write_scenario
+from tests.conftest import Done
+
+SCENARIO_END = date(2022, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, FieldFiles]:
+    folder = tmp_path_factory.mktemp("scenario")
+    write_scenario(folder, households=600, seed=11, workers=1)
+    return folder, write_field_files(folder)
+
+
+def _registry(runtime: Runtime, session: Session, folder: Path) -> None:
+    import_registrations(session, runtime.vault, SYSTEM, folder / "registrations.csv")
+    import_agreements(session, SYSTEM, folder / "truth" / "agreements.csv")
+
+
+def _import_all(runtime: Runtime, session: Session, files: FieldFiles) -> list[dict[str, int]]:
+    return [
+        importing.import_arrivals(session, SYSTEM, files.arrivals),
+        importing.import_followups(session, SYSTEM, files.followups),
+        importing.import_incidents(session, runtime.vault, SYSTEM, files.incidents),
+    ]
+
+
+def _breaches_by_source(session: Session) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    query = (
+        select(Incident.source_ref, AgreementTerm.code)
+        .outerjoin(IncidentBreach, IncidentBreach.incident_id == Incident.id)
+        .outerjoin(AgreementTerm, AgreementTerm.id == IncidentBreach.term_id)
+    )
+    for source_ref, code in session.execute(query).tuples():
+        found.setdefault(str(source_ref), set()).update({code} if code else set())
+    return found
+
+
+@pytest.mark.usefixtures("gazetteer")
+def test_the_scenario_imports_completely_and_idempotently(
+    runtime: Runtime, session: Session, scenario: tuple[Path, FieldFiles]
+) -> None:
+    folder, files = scenario
+    _registry(runtime, session, folder)
+    arrivals, outcomes, incidents = _import_all(runtime, session, files)
+    assert arrivals == {"rows": files.counts["arrivals"], "arrivals": files.counts["arrivals"], "skipped": 0}
+    assert outcomes["recorded"] == files.counts["followups"] and incidents["incidents"] == files.counts["incidents"]
+    assert session.scalar(select(func.count()).select_from(Arrival)) == files.counts["arrivals"]
+    again = _import_all(runtime, session, files)
+    assert [again[0]["arrivals"], again[1]["recorded"], again[2]["incidents"]] == [0, 0, 0]
+    assert session.scalar(select(func.count()).select_from(Incident)) == files.counts["incidents"]
+    open_due = session.scalars(select(FollowUp.due_on).where(FollowUp.outcome.is_(None))).all()
+    # the simulator records every contact made before the scenario ended (a few days after the due date)
+    assert all(due > SCENARIO_END - timedelta(days=14) for due in open_due)
+
+
+@pytest.mark.usefixtures("gazetteer")
+def test_breached_terms_are_those_of_the_truth(
+    runtime: Runtime, session: Session, scenario: tuple[Path, FieldFiles]
+) -> None:
+    folder, files = scenario
+    _registry(runtime, session, folder)
+    _import_all(runtime, session, files)
+    found = _breaches_by_source(session)
+    with (folder / "truth" / "incidents.csv").open(encoding="utf-8") as handle:
+        truth = [row for row in csv.DictReader(handle) if row["process"] == "hazard"]
+    assert len(truth) > 50
+    for row in truth:
+        expected = row["breached_term_id"]
+        assert (expected in found[row["incident_id"]]) if expected else found[row["incident_id"]] == set(), row
+
+
+@pytest.mark.usefixtures("gazetteer")
+def test_a_bad_row_is_named_and_nothing_is_written(
+    runtime: Runtime, session: Session, scenario: tuple[Path, FieldFiles], tmp_path: Path
+) -> None:
+    folder, files = scenario
+    _registry(runtime, session, folder)
+    lines = files.arrivals.read_text(encoding="utf-8").splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "2019-02-30"
+    broken = tmp_path / "arrivals.csv"
+    broken.write_text("\n".join([*lines[:3], ",".join(cells), *lines[4:]]) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as raised:
+        importing.import_arrivals(session, SYSTEM, broken)
+    assert raised.value.row == 4 and raised.value.field == "arrived_on"
+    assert session.scalar(select(func.count()).select_from(Arrival)) == 0
+    missing = tmp_path / "incidents.csv"
+    missing.write_text("incident_id,type\nX,arrest\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed, match="row 1, registration_uuid: column missing"):
+        importing.import_incidents(session, runtime.vault, SYSTEM, missing)
+
+
+def test_the_cli_imports_field_files_and_reports_overdue(
+    awda: Callable[..., Done], scenario: tuple[Path, FieldFiles]
+) -> None:
+    folder, files = scenario
+    awda("init", "--demo-gazetteer")
+    awda("import", "registrations", str(folder / "registrations.csv"), "--json")
+    awda("agreements", "import", str(folder / "truth" / "agreements.csv"))
+    done = awda("import", "arrivals", str(files.arrivals), "--json")
+    assert json.loads(done.stdout)["arrivals"] == files.counts["arrivals"]
+    bad = awda("import", "followups", str(files.arrivals), expect=2)
+    assert "row 1" in bad.stderr and "column missing" in bad.stderr
+    overdue = json.loads(awda("monitoring", "overdue", "--today", "2022-06-30", "--json").stdout)
+    assert overdue["total"] > 0 and all(item["days_overdue"] > 7 for item in overdue["items"])
+    awda("import", "followups", str(files.followups))
+    assert json.loads(awda("monitoring", "overdue", "--today", "2022-06-30", "--json").stdout)["total"] == 0
