@@ -30,6 +30,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/survival.py
 
 clean:
 	rm -rf $(VENV) awda-data .pytest_cache .mypy_cache .ruff_cache

@@ -129,3 +129,14 @@ def test_the_cli_imports_field_files_and_reports_overdue(
     assert overdue["total"] > 0 and all(item["days_overdue"] > 7 for item in overdue["items"])
     awda("import", "followups", str(files.followups))
     assert json.loads(awda("monitoring", "overdue", "--today", "2022-06-30", "--json").stdout)["total"] == 0
+    awda("import", "incidents", str(files.incidents))
+    report = json.loads(awda("stats", "survival", "--by", "agreement", "--competing", "--json").stdout)
+    assert {"AG-2019-RUKBAN", "AG-2018-NHOMS"} <= set(report["groups"]) and report["logrank"]["df"] >= 3
+    for curve in report["groups"].values():
+        assert min(curve["at_risk"]) >= 10
+        assert not [n for n in curve["events"] + curve["censored"] if n is not None and 0 < n < 10]
+    assert report["groups"]["AG-2019-RUKBAN"]["survival"][-1] < 0.99  # returnees do get arrested
+    assert set(report["cif"]["AG-2019-RUKBAN"]) == {"arrest_detention", "conscription", "death_disappearance"}
+    profiles = json.loads(awda("stats", "survival", "--by", "profile", "--json").stdout)
+    assert "male 18-42" in profiles["groups"]
+    awda("stats", "survival", "--by", "household", expect=2)
