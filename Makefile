@@ -30,6 +30,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/convoys.py
 	$(BIN)/python bench/survival.py
 
 clean:

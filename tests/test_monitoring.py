@@ -241,17 +241,19 @@ def test_cohort_counts_are_exact_and_censored_at_the_last_contact(runtime: Runti
     _incident(runtime, session, arrested, "killing", 40)  # same day: the graver cause is counted
     _incident(runtime, session, reached, "arrest", 120, verification="reported")
     _incident(runtime, session, reached, "extortion", 5)  # not serious
-    for item in _followups(session, reached)[:3]:
-        contact = FollowUpOutcomeIn(outcome="reached", contacted_on=ARRIVED + timedelta(days=95))
-        followups.record_outcome(session, SYSTEM, str(item["followup_id"]), contact)
+    for household in (arrested, reached):
+        for item in _followups(session, household)[:3]:
+            contact = FollowUpOutcomeIn(outcome="reached", contacted_on=ARRIVED + timedelta(days=95))
+            followups.record_outcome(session, SYSTEM, str(item["followup_id"]), contact)
     rows = cohorts.survival_counts(session, cohorts.CohortQuery(by="agreement", min_verification="credible"))
-    assert rows == [("AG-TEST", 0, 0, 2), ("AG-TEST", 95, 0, 1)]  # unverified reports left out
+    assert rows == [("AG-TEST", 0, 0, 1), ("AG-TEST", 95, 0, 2)]  # unverified reports left out
     rows = cohorts.survival_counts(session, cohorts.CohortQuery(by="agreement"))
-    assert rows == [("AG-TEST", 0, 0, 1), ("AG-TEST", 40, 3, 1), ("AG-TEST", 120, 1, 1)]
+    # the arrest on day 120 came after the last contact (day 95): that person is censored at 95
+    assert rows == [("AG-TEST", 0, 0, 1), ("AG-TEST", 40, 3, 1), ("AG-TEST", 95, 0, 1)]
     rows = cohorts.survival_counts(session, cohorts.CohortQuery(by="profile"))
     assert {row[0] for row in rows} == {"male 18-42"}
     rows = cohorts.survival_counts(session, cohorts.CohortQuery(by="area", as_of=ARRIVED + timedelta(days=60)))
-    assert rows == [("C4301", 0, 0, 2), ("C4301", 40, 3, 1)]
+    assert rows == [("C4301", 0, 0, 3)]  # by then nobody had been reached: nothing is observed yet
 
 
 def test_the_api_records_a_return_and_its_follow_up_and_guards_the_reporter(runtime: Runtime, session: Session) -> None:

@@ -15,6 +15,7 @@ from awda.audit import cli as audit_cli
 from awda.cards import cli as cards_cli
 from awda.cli import setup
 from awda.cli.common import CliState, JsonOption, emit, progress_bar, state
+from awda.convoys import cli as convoys_cli
 from awda.errors import AwdaError
 from awda.households import cli as households_cli
 from awda.monitoring import cli as monitoring_cli
@@ -37,6 +38,7 @@ app.add_typer(stats_cli.app, name="stats")
 app.add_typer(agreements_cli.app, name="agreements")
 app.add_typer(cards_cli.app, name="cards")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(convoys_cli.app, name="convoys")
 app.add_typer(monitoring_cli.app, name="monitoring")
 
 

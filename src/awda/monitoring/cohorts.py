@@ -2,7 +2,10 @@
 
 Survival time is measured from a person's latest arrival to the first serious violation after it
 (`rules.SERIOUS_TYPES`, at the chosen verification level or above), right-censored at the
-household's last successful follow-up of that arrival (day 0 when it was never reached).
+household's last successful follow-up of that arrival (day 0 when it was never reached). A person
+is observed only up to that contact: a violation after it is not counted (the person is censored at
+the contact), since counting late events while everyone else's time stops at their last contact
+would inflate the hazard after the follow-up schedule ends.
 """
 
 from __future__ import annotations
@@ -158,8 +161,9 @@ def survival_counts(session: Session, query: CohortQuery) -> list[tuple[str, int
     events = _first_events(query, arrivals)
     contacts = _last_contacts(query, arrivals)
     censored_day = func.coalesce(contacts.c.day, 0)
-    day = case((events.c.day.is_not(None), events.c.day), else_=censored_day).label("day")
-    cause = func.coalesce(events.c.cause, 0).label("cause")
+    seen = events.c.day <= censored_day  # an event after the last contact is beyond the observed window
+    day = case((seen, events.c.day), else_=censored_day).label("day")
+    cause = case((seen, events.c.cause), else_=0).label("cause")
     per_person = (
         select(arrivals.c.cohort, day, cause)
         .outerjoin(events, events.c.person_id == arrivals.c.person_id)

@@ -1,0 +1,1 @@
+"""Convoys: planning who rides which scheduled convoy (docs/convoys.md)."""
