@@ -86,3 +86,6 @@ def test_demo_without_serving(awda: Awda) -> None:
     assert (folder / "cards.pdf").read_bytes().startswith(b"%PDF")
     offline = ["--trust", str(folder / "trust-list.json"), "--status-list", str(folder / "status-list.cwt")]
     assert json.loads(awda("cards", "verify", cards["example"], *offline, "--json").stdout)["valid"]
+    monitoring = result["monitoring"]
+    assert monitoring["arrivals"]["arrivals"] > 0 and monitoring["arrivals"]["skipped"] == 0
+    assert Path(monitoring["scorecard"]).read_text(encoding="utf-8").count('dir="rtl"') >= 1

@@ -140,3 +140,44 @@ def test_the_cli_imports_field_files_and_reports_overdue(
     profiles = json.loads(awda("stats", "survival", "--by", "profile", "--json").stdout)
     assert "male 18-42" in profiles["groups"]
     awda("stats", "survival", "--by", "household", expect=2)
+
+
+def _small_counts(out: Path, k: int) -> list[str]:
+    """Counts of 1..k-1 people anywhere in the scorecard's CSV or JSON (none may be published)."""
+    from tests.test_scorecard import json_counts
+
+    found = [f"json {key}={value}" for key, value in json_counts(json.loads((out / "scorecard.json").read_text()))]
+    found = [item for item in found if 0 < int(item.rsplit("=", 1)[1]) < k and "day" not in item.split("=")[0]]
+    with (out / "scorecard.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[1:]  # the HXL hashtag row first
+    for row in rows:
+        value = row["value"]
+        if value.isdigit() and row["indicator"] not in {"survival", "incidence"} and 0 < int(value) < k:
+            found.append(f"csv {row['indicator']} {row['month']} {row['day']}={value}")
+    return found
+
+
+@pytest.mark.usefixtures("gazetteer")
+def test_the_registry_scorecard_publishes_nothing_small(
+    runtime: Runtime, session: Session, scenario: tuple[Path, FieldFiles], tmp_path: Path
+) -> None:
+    from awda.monitoring.scorecard_facts import scorecard_input
+    from awda.stats.scorecard import write_scorecard
+
+    folder, files = scenario
+    _registry(runtime, session, folder)
+    _import_all(runtime, session, files)
+    facts = scorecard_input(session, SYSTEM, SCENARIO_END, "reported", k=10)
+    assert {cohort.key for cohort in facts.cohorts} >= {"AG-2019-RUKBAN", "Russian military police"}
+    rukban = next(cohort for cohort in facts.cohorts if cohort.key == "AG-2019-RUKBAN")
+    assert rukban.people == sum(rukban.arrivals_by_month.values()) and rukban.survival is not None
+    assert (
+        rukban.followups.due
+        == sum(
+            (rukban.followups.reached, rukban.followups.not_reached, rukban.followups.moved, rukban.followups.refused)
+        )
+        + rukban.followups.overdue
+    )
+    result = write_scorecard(facts, tmp_path / "scorecard", with_plots=False)
+    assert result.published_cohorts >= 4 and result.suppressed_cells > 0
+    assert _small_counts(tmp_path / "scorecard", 10) == []

@@ -95,6 +95,7 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
     report = import_file(cli, scenario_dir / "registrations.csv", progress)
     cards = demo_cards(cli, scenario_dir)
     monitoring = demo_monitoring(cli, scenario_dir, progress)
+    monitoring["scorecard"] = demo_scorecard(cli)
     password = access_password()
     with cli.runtime().sessions() as session:
         if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is None:
@@ -128,6 +129,21 @@ def demo_monitoring(cli: CliState, scenario_dir: Path, progress: bool) -> dict[s
             "followups": importing.import_followups(session, access.SYSTEM, files.followups, advance),
             "incidents": importing.import_incidents(session, runtime.vault, access.SYSTEM, files.incidents, advance),
         }
+
+
+def demo_scorecard(cli: CliState) -> str:
+    """The scorecard of the simulated agreements as of the scenario's end (docs/scorecard.md)."""
+    from datetime import date
+
+    from awda.monitoring.scorecard_facts import scorecard_input
+    from awda.stats.scorecard import write_scorecard
+
+    runtime = cli.runtime()
+    out = runtime.settings.data_dir / "demo-scorecard"
+    with runtime.sessions() as session:
+        facts = scorecard_input(session, access.SYSTEM, date(2022, 6, 30), k=runtime.settings.disclosure_k)
+    write_scorecard(facts, out)
+    return str(out / "index.html")
 
 
 def demo_cards(cli: CliState, scenario_dir: Path) -> dict[str, Any]:
@@ -179,10 +195,11 @@ def demo_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _monitoring_text(imported: dict[str, dict[str, int]]) -> str:
+def _monitoring_text(imported: dict[str, Any]) -> str:
     return (
         f"monitoring: {imported['arrivals']['arrivals']} arrivals, {imported['followups']['recorded']} follow-up "
-        f"outcomes, {imported['incidents']['incidents']} incidents imported from the field files"
+        f"outcomes, {imported['incidents']['incidents']} incidents imported from the field files; "
+        f"scorecard: {imported['scorecard']}"
     )
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from awda.cli.common import JsonOption, emit, state
+from awda.cli.common import JsonOption, emit, progress_bar, state
 from awda.errors import ValidationFailed
 from awda.stats import services
 
@@ -132,3 +132,44 @@ def hazard_steps_command(
     table = _survival_from_csv(from_csv, duration, event, group, competing=False)
     found = hazard_steps_by_group(table, max_steps, min_events, permutations, seed)
     emit(hazard_steps_json(found), as_json, hazard_steps_text(found))
+
+
+@app.command("scorecard")
+def scorecard_command(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", help="Folder to write the scorecard into."),
+    as_of: str = typer.Option(None, "--as-of", help="Report date (YYYY-MM-DD; default today)."),
+    min_verification: str = typer.Option("reported", help="Count incidents verified at least this far."),
+    k: int = typer.Option(None, "--k", min=2, help="Smallest count published (default AWDA_DISCLOSURE_K)."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw the survival and incidence plots."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Per agreement and guarantor: survival, incidents, arrivals, follow-up coverage; disclosure-controlled."""
+    from datetime import date
+
+    from awda.monitoring.scorecard_facts import scorecard_input
+    from awda.stats.scorecard import write_scorecard
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise ValidationFailed("--as-of", "a date as YYYY-MM-DD") from None
+    cli = state(ctx)
+    runtime = cli.runtime()
+    with runtime.sessions() as session:
+        facts = scorecard_input(session, cli.actor(), day, min_verification, k or runtime.settings.disclosure_k)
+    with progress_bar("scorecard", len(facts.cohorts), not as_json) as advance:
+        result = write_scorecard(facts, out, advance, with_plots=plots)
+    summary = {
+        "out": str(out),
+        "cohorts": result.cohorts,
+        "published_cohorts": result.published_cohorts,
+        "suppressed_cohorts": result.suppressed_cohorts,
+        "suppressed_cells": result.suppressed_cells,
+        "files": list(result.files),
+    }
+    text = (
+        f"{result.published_cohorts} of {result.cohorts} cohorts published ({result.suppressed_cells} cells withheld)"
+        f" -> {out / 'index.html'}"
+    )
+    emit(summary, as_json, text)
