@@ -40,7 +40,7 @@ def _broken_copy(source: Path, target: Path, row: int, column: str, value: str) 
         rows = list(csv.DictReader(handle))
     rows[row - 2][column] = value
     with target.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(rows[row - 2]), restval="")
         writer.writeheader()
         writer.writerows(rows)
     return target
@@ -53,6 +53,8 @@ def _broken_copy(source: Path, target: Path, row: int, column: str, value: str) 
         ("terms", "[{", "not valid JSON"),
         ("terms", '[{"term_id": "X1", "kind": "be_nice", "duration_days": 3}]', "unknown term kind"),
         ("area_pcode", "SY9999", "no place"),
+        ("followup_days", "7,thirty", "whole numbers of days"),
+        ("followup_days", "0,30", "between 1 and 3650"),
     ],
 )
 def test_bad_row_names_row_and_field_and_writes_nothing(
@@ -64,6 +66,13 @@ def test_bad_row_names_row_and_field_and_writes_nothing(
     if column != "area_pcode":  # a P-code is checked when written; the row is not known there
         assert (raised.value.row, raised.value.field.split("[")[0].split(".")[0]) == (3, column)
     assert services.list_agreements(session) == []
+
+
+def test_a_follow_up_schedule_can_be_set_per_agreement(session: Session, agreements_file: Path, tmp_path: Path) -> None:
+    changed = _broken_copy(agreements_file, tmp_path / "agreements.csv", 2, "followup_days", "60, 14")
+    services.import_agreements(session, SYSTEM, changed)
+    schedules = [agreement["followup_days"] for agreement in services.list_agreements(session)]
+    assert [14, 60] in schedules and [7, 30, 90, 180, 365] in schedules
 
 
 def test_create_needs_permission_and_refuses_duplicates(session: Session) -> None:

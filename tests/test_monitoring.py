@@ -18,6 +18,7 @@ from awda.monitoring import cohorts, followups, incidents
 from awda.monitoring.arrivals import record_arrival
 from awda.monitoring.commands import ArrivalIn, FollowUpOutcomeIn, IncidentIn, PersonRef, ReporterIn
 from awda.monitoring.models import FollowUp
+from awda.monitoring.rules import parse_schedule
 from awda.runtime import Runtime
 from tests import factories
 from tests.conftest import make_user
@@ -40,11 +41,9 @@ def _agreement(session: Session, schedule: str | None = None) -> None:
             TermRecord("T-ARREST", "no_arrest", "returnees", 180),
             TermRecord("T-CONSCRIPT", "no_conscription", "men_18_42", 365),
         ),
+        followup_days=parse_schedule(schedule or ""),
     )
     create_agreement(session, SYSTEM, record)
-    if schedule is not None:
-        session.execute(text("UPDATE agreements SET followup_days = :days"), {"days": schedule})
-        session.commit()
 
 
 def _household(runtime: Runtime, session: Session, site: str = "RUKBAN") -> Registered:

@@ -35,6 +35,7 @@ class AgreementRecord:
     parties: str
     signed_on: date
     terms: tuple[TermRecord, ...]
+    followup_days: tuple[int, ...] = (7, 30, 90, 180, 365)  # when returned households are contacted
 
 
 def check_code(code: str, field: str = "code") -> str:

@@ -21,6 +21,7 @@ from awda.agreements.rules import (
 from awda.audit.services import record_event
 from awda.db import action
 from awda.errors import Conflict, NotFound, ValidationFailed
+from awda.monitoring.rules import parse_schedule
 from awda.places.models import Place
 from awda.tables import read_rows
 
@@ -47,6 +48,7 @@ def _insert(session: Session, actor: Actor, record: AgreementRecord) -> Agreemen
         guarantor=record.guarantor,
         parties=record.parties,
         signed_on=record.signed_on,
+        followup_days=",".join(str(day) for day in record.followup_days),
     )
     session.add(agreement)
     session.flush()
@@ -87,6 +89,7 @@ def record_from_row(cells: dict[str, str]) -> AgreementRecord:
         parties=cells.get("parties", "").strip(),
         signed_on=check_signed_on(cells.get("signed_on", "")),
         terms=check_terms(parse_terms_json(cells.get("terms", ""))),
+        followup_days=parse_schedule(cells.get("followup_days", "")),
     )
 
 
@@ -140,6 +143,7 @@ def agreement_view(session: Session, agreement: Agreement) -> dict[str, Any]:
         "guarantor": agreement.guarantor,
         "parties": agreement.parties,
         "signed_on": agreement.signed_on.isoformat(),
+        "followup_days": [int(day) for day in agreement.followup_days.split(",")],
         "terms": [
             {"code": t.code, "kind": t.kind, "applies_to": t.applies_to, "duration_days": t.duration_days}
             for t in terms
