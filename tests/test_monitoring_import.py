@@ -181,3 +181,38 @@ def test_the_registry_scorecard_publishes_nothing_small(
     result = write_scorecard(facts, tmp_path / "scorecard", with_plots=False)
     assert result.published_cohorts >= 4 and result.suppressed_cells > 0
     assert _small_counts(tmp_path / "scorecard", 10) == []
+
+
+def test_the_monitoring_commands_work_on_one_household(
+    awda: Callable[..., Done], scenario: tuple[Path, FieldFiles]
+) -> None:
+    folder, _files = scenario
+    awda("init", "--demo-gazetteer")
+    awda("import", "registrations", str(folder / "registrations.csv"), "--json")
+    awda("agreements", "import", str(folder / "truth" / "agreements.csv"))
+    household = json.loads(awda("households", "list", "--site", "RUKBAN", "--limit", "1", "--json").stdout)
+    uid = household["items"][0]["uid"]
+    arrived = json.loads(
+        awda("monitoring", "arrive", uid, "--on", "2021-01-10", "--place", "C4401", "--agreement", "AG-2019-RUKBAN",
+             "--members", "1", "--json").stdout
+    )  # fmt: skip
+    assert len(arrived["arrival_ids"]) == 1 and arrived["followups_scheduled"] == 5
+    awda("monitoring", "arrive", uid, "--on", "2021-01-10", "--place", "C4401", "--members", "1", expect=1)
+    schedule = json.loads(awda("monitoring", "followups", uid, "--json").stdout)
+    first = schedule[0]["followup_id"]
+    awda("monitoring", "record", first, "--outcome", "reached", "--on", "2021-01-18", "--version", "1")
+    awda("monitoring", "record", first, "--outcome", "reached", "--on", "2021-01-18", expect=1)
+    awda("monitoring", "record", schedule[1]["followup_id"], "--outcome", "maybe", expect=2)
+    incident = json.loads(
+        awda("monitoring", "incident", "--type", "arrest", "--on", "2021-03-01", "--person", f"{uid}:1",
+             "--perpetrator", "military_security", "--reporter", "a neighbour", "--json").stdout
+    )  # fmt: skip
+    assert incident["breached_terms"] and incident["has_reporter"] and "neighbour" not in json.dumps(incident)
+    awda("monitoring", "incident", "--type", "arrest", "--on", "2021-03-01", "--person", f"{uid}", expect=2)
+    awda("monitoring", "verify", incident["incident_id"], "credible", "--version", "1")
+    listed = json.loads(awda("monitoring", "incidents", "--verification", "credible", "--json").stdout)
+    assert [item["incident_id"] for item in listed["items"]] == [incident["incident_id"]]
+    unreached = json.loads(awda("monitoring", "unreached", "--today", "2021-06-30", "--escalate", "--json").stdout)
+    assert [item["household_id"] for item in unreached] == [uid]
+    assert json.loads(awda("monitoring", "unreached", "--today", "2021-06-30", "--escalate", "--json").stdout) == []
+    awda("monitoring", "assign", uid, "nobody", expect=2)
