@@ -161,8 +161,11 @@ def test_unreached_households_are_escalated_once(runtime: Runtime, session: Sess
     today = ARRIVED + timedelta(days=60)
     found = followups.unreached_households(session, SYSTEM, today, after_days=45)
     assert [(i["household_id"], i["days"]) for i in found] == [(quiet.household_uid, 60)]
-    assert len(followups.escalate_unreached(session, SYSTEM, today, 45)) == 1
+    coordinator = make_user(session, "coordinator-rukban", "coordinator", ("RUKBAN",))
+    assert len(followups.escalate_unreached(session, coordinator, today, 45)) == 1  # needs no FOLLOW_UP
     assert followups.escalate_unreached(session, SYSTEM, today, 45) == []
+    outsider = make_user(session, "coordinator-atmeh", "coordinator", ("ATMEH",))
+    assert followups.escalate_unreached(session, outsider, today + timedelta(days=400), 45) == []
     assert session.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.escalated_at.is_not(None))) == 2
 
 

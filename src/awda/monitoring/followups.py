@@ -152,8 +152,8 @@ def _overdue_view(followup: FollowUp, household: str, site: str, monitor: str | 
     }
 
 
-def _last_contacts(session: Session, actor: Actor, today: date) -> list[tuple[Household, date, date]]:
-    """Per household with an open, due follow-up: (household, last reached contact or arrival, arrival)."""
+def _unreached(session: Session, actor: Actor, today: date, after_days: int) -> list[tuple[Household, dict[str, Any]]]:
+    """Households in scope with a follow-up due and no successful contact (or arrival) for over `after_days`."""
     reached = (
         select(FollowUp.household_id, func.max(FollowUp.contacted_on).label("last"))
         .where(FollowUp.outcome == Outcome.REACHED.value)
@@ -167,22 +167,23 @@ def _last_contacts(session: Session, actor: Actor, today: date) -> list[tuple[Ho
         .subquery()
     )
     query = _scoped(
-        select(Household, reached.c.last, due.c.arrived)
+        select(Household, func.coalesce(reached.c.last, due.c.arrived))
         .join(due, due.c.household_id == Household.id)
         .outerjoin(reached, reached.c.household_id == Household.id),
         actor,
     )
-    return [(h, last or arrived, arrived) for h, last, arrived in session.execute(query).tuples()]
+    found = [
+        (household, {"household_id": household.uid, "last_contact": last.isoformat(), "days": (today - last).days})
+        for household, last in session.execute(query).tuples()
+        if needs_escalation(last, today, after_days)
+    ]
+    return sorted(found, key=lambda pair: (-int(pair[1]["days"]), pair[0].uid))
 
 
 def unreached_households(session: Session, actor: Actor, today: date, after_days: int) -> list[dict[str, Any]]:
     """Households with a follow-up due and no successful contact for more than `after_days` days."""
     require(actor, Permission.FOLLOW_UP)
-    found = []
-    for household, last, _arrived in _last_contacts(session, actor, today):
-        if needs_escalation(last, today, after_days):
-            found.append({"household_id": household.uid, "last_contact": last.isoformat(), "days": (today - last).days})
-    return sorted(found, key=lambda item: (-int(item["days"]), str(item["household_id"])))
+    return [item for _household, item in _unreached(session, actor, today, after_days)]
 
 
 def escalate_unreached(session: Session, actor: Actor, today: date, after_days: int) -> list[dict[str, Any]]:
@@ -190,9 +191,7 @@ def escalate_unreached(session: Session, actor: Actor, today: date, after_days: 
     require(actor, Permission.ASSIGN_FOLLOWUPS)
     escalated = []
     with action(session):
-        for item in unreached_households(session, actor, today, after_days):
-            household = session.scalar(select(Household).where(Household.uid == item["household_id"]))
-            assert household is not None
+        for household, item in _unreached(session, actor, today, after_days):
             fresh = list(
                 session.scalars(
                     select(FollowUp).where(
