@@ -45,10 +45,15 @@ OPEN_PREFIXES = (f"{API}/places", f"{API}/sites", f"{API}/stats", f"{API}/agreem
 # Card verification needs no account: anyone must be able to check a card (tests/test_cards_shells.py).
 PUBLIC_ROUTES = {("POST", f"{API}/cards/verify"), ("GET", f"{API}/cards/trust-list.json")}
 PUBLIC_ROUTES |= {("GET", f"{API}/cards/status-list.cwt")}
+# A household looks up its own status with its reference and PIN, no account (tests/test_convoys_shells.py).
+PUBLIC_ROUTES |= {("POST", f"{API}/status"), ("POST", f"{API}/status/reconfirm")}
 SCOPED_LISTS = {
     f"{API}/monitoring/incidents",
     f"{API}/monitoring/followups/overdue",
     f"{API}/monitoring/followups/unreached",
+    f"{API}/convoys",
+    f"{API}/convoys/waitlists",
+    f"{API}/convoys/missing",
 }
 Headers = dict[str, str]
 
@@ -314,6 +319,16 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
         "persons": [{"household_uid": NO_UID, "member_index": 1}],
     },
     "/verification": lambda: {"verification": "credible"},
+    "/convoys": lambda: {
+        "code": "CV-T",
+        "site": "RUKBAN",
+        "departs_on": "2024-05-01",
+        "destinations": ["C4301"],
+        "seats": 9,
+    },
+    "/convoys/plan": lambda: {"week": "2024-W18"},
+    "/departures": lambda: {"persons": [NO_UID]},
+    "/arrivals": lambda: {"persons": [NO_UID]},
 }
 
 
@@ -355,6 +370,8 @@ def test_roles_of_another_site_are_refused_every_record_route(
             assert response.status_code == (404 if "{code}" in path else 200), where
         elif (method, path) == ("GET", f"{API}/households") and role in {"registrar", "coordinator", "monitor"}:
             assert response.status_code == 200 and response.json()["total"] == 0, where
+        elif (method, path, role) == ("POST", f"{API}/convoys/plan", "coordinator"):
+            assert response.status_code == 409, where  # no convoy of the caller's sites to plan: nothing to do
         elif method == "GET" and path in SCOPED_LISTS and response.status_code == 200:
             # lists filtered to the caller's sites: another site's records are simply not in them
             body = response.json()

@@ -4,6 +4,7 @@ from awda.access.models import ApiToken, User, UserSite
 from awda.agreements.models import Agreement, AgreementTerm
 from awda.audit.models import Event, LogKey, TreeHead, TreeLeaf
 from awda.cards.models import Card, IssuerKey
+from awda.convoys.models import Booking, Convoy, ConvoyDestination, Movement
 from awda.households.models import (
     Consent,
     Household,
@@ -22,8 +23,11 @@ __all__ = [
     "AgreementTerm",
     "ApiToken",
     "Arrival",
+    "Booking",
     "Card",
     "Consent",
+    "Convoy",
+    "ConvoyDestination",
     "Event",
     "FollowUp",
     "Household",
@@ -35,6 +39,7 @@ __all__ = [
     "IntentionTransition",
     "IssuerKey",
     "LogKey",
+    "Movement",
     "Person",
     "PersonIdentifier",
     "Place",

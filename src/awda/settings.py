@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     followup_grace_days: int = 7
     followup_escalate_days: int = 45
     disclosure_k: int = 10
+    message_sender: str = "file"  # "file" (an outbox under data_dir), "file:PATH", "console" or "none"
+    arrival_alarm_hours: int = 24
+    waitlist_priority_days: int = 90
+    pin_max_failures: int = 5
+    pin_lock_minutes: int = 15
 
     @property
     def effective_database_url(self) -> str:

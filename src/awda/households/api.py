@@ -135,6 +135,17 @@ class Reconfirmed(BaseModel):
     version: int
 
 
+@router.post("/households/{uid}/pin", status_code=status.HTTP_201_CREATED)
+def issue_pin(
+    uid: str, session: SessionDep, actor: CurrentActor, vault: VaultDep, response: Response
+) -> dict[str, str]:
+    """The household's reference code and a new PIN for its own status lookup; the PIN is shown only here."""
+    from awda.convoys.selfservice import issue_pin as issue
+
+    response.headers["Cache-Control"] = "no-store"
+    return issue(session, vault, actor, uid)
+
+
 @router.post("/intentions/{uid}/reconfirm")
 def reconfirm_intention(
     uid: str, session: SessionDep, actor: CurrentActor, version: IfMatch, response: Response

@@ -24,6 +24,11 @@ class Household(Base):
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
     travel_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The household's own status lookup: a public reference code and a keyed digest of its PIN.
+    reference: Mapped[str | None] = mapped_column(String(16), unique=True, nullable=True)
+    pin_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     registered_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -70,6 +70,7 @@ TRANSITION_REASONS = frozenset(
         "security",
         "duplicate",
         "missed_convoy",
+        "not_reconfirmed",
         "convoy_cancelled",
         "data_error",
         "other",

@@ -9,6 +9,8 @@ from awda.access.api import router as auth_router
 from awda.agreements.api import router as agreements_router
 from awda.cards.api import router as cards_router
 from awda.cards.documents import StatusListCache
+from awda.convoys.api import router as convoys_router
+from awda.convoys.api import status_router
 from awda.households.api import router as households_router
 from awda.monitoring.api import router as monitoring_router
 from awda.places.api import router as places_router
@@ -33,7 +35,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime or open_runtime(settings)
     app.state.status_lists = StatusListCache()
     routers = (auth_router, households_router, places_router, stats_router, agreements_router, cards_router)
-    for router in (*routers, monitoring_router):
+    for router in (*routers, monitoring_router, convoys_router, status_router):
         app.include_router(router, prefix=API_PREFIX)
     problems.install(app)
     pages.install(app)

@@ -1,0 +1,162 @@
+"""A household's own view of its wait: by reference code and PIN, and nothing about anyone else.
+
+The PIN is stored as a keyed digest (the vault's blind-index key): a stolen database does not let
+anyone try PINs offline. Online, a reference is locked for a while after a few wrong PINs, and an
+unknown reference and a wrong PIN get the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from awda.access.rules import Actor, Permission, Role
+from awda.audit.services import record_event
+from awda.convoys.models import Booking, Convoy
+from awda.convoys.waitlist_rules import reconfirmed_in_window
+from awda.convoys.waitlists import placements
+from awda.db import action, utcnow
+from awda.errors import AuthenticationFailed, Conflict
+from awda.households.models import Household, Intention
+from awda.households.reference import display_reference, new_pin, new_reference, normalise_pin, normalise_reference
+from awda.households.rules import OPEN_STATUSES, IntentionStatus
+from awda.households.services import load_household
+from awda.places.models import Place, Site
+from awda.vault import Vault
+
+# Who is on record for what a household does for itself (no user account; the PIN is the proof).
+HOUSEHOLD = Actor(user_id=None, username="household (reference and PIN)", role=Role.ANALYST)
+NOT_RECOGNISED = "the reference or the PIN is not right"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_failures: int = 5
+    lock_minutes: int = 15
+    window_days: int = 7
+
+
+def pin_digest(vault: Vault, reference: str, pin: str) -> bytes:
+    return vault.blind_index("household_pin", f"{reference}:{pin}")
+
+
+def issue_pin(session: Session, vault: Vault, actor: Actor, household_uid: str) -> dict[str, str]:
+    """Give a household its reference (kept if it has one) and a new PIN, shown once, to print on its slip."""
+    for _ in range(5):  # a clash of 45-bit references is rare; try again rather than fail
+        try:
+            with action(session):
+                household = load_household(session, actor, household_uid, Permission.REGISTER)
+                household.reference = household.reference or new_reference()
+                pin = new_pin()
+                household.pin_digest = pin_digest(vault, household.reference, pin)
+                household.pin_failures, household.pin_locked_until = 0, None
+                record_event(session, actor, "issue_household_pin", "household", household.uid, {}, household.site_id)
+            return {"household": household.uid, "reference": display_reference(household.reference), "pin": pin}
+        except IntegrityError:
+            continue
+    raise Conflict("could not find a free reference code; try again")
+
+
+def _authenticate(session: Session, vault: Vault, reference: str, pin: str, limits: Limits) -> Household:
+    """The household whose reference and PIN these are; counts failures and locks (committed)."""
+    code, digits = normalise_reference(reference), normalise_pin(pin)
+    household = None if code is None else session.scalar(select(Household).where(Household.reference == code))
+    if household is None or household.erased_at is not None or household.pin_digest is None or code is None:
+        raise AuthenticationFailed(NOT_RECOGNISED)
+    now = utcnow()
+    if household.pin_locked_until is not None and household.pin_locked_until > now:
+        raise AuthenticationFailed(f"too many wrong PINs; try again after {household.pin_locked_until:%H:%M} UTC")
+    if digits is not None and pin_digest(vault, code, digits) == household.pin_digest:
+        if household.pin_failures:
+            with action(session):
+                household.pin_failures = 0
+        return household
+    with action(session):
+        household.pin_failures += 1
+        locked = household.pin_failures >= limits.max_failures
+        if locked:
+            household.pin_failures, household.pin_locked_until = 0, now + timedelta(minutes=limits.lock_minutes)
+        payload = {"locked": locked}
+        record_event(
+            session, HOUSEHOLD, "household_lookup_failed", "household", household.uid, payload, household.site_id
+        )
+    raise AuthenticationFailed(NOT_RECOGNISED)
+
+
+def _current_intention(session: Session, household: Household) -> Intention | None:
+    """The household's live intention, else its latest one."""
+    intentions = list(
+        session.scalars(select(Intention).where(Intention.household_id == household.id).order_by(Intention.id.desc()))
+    )
+    live = [i for i in intentions if i.status in OPEN_STATUSES or i.status == IntentionStatus.DEPARTED]
+    return live[0] if live else (intentions[0] if intentions else None)
+
+
+def household_status(
+    session: Session, vault: Vault, reference: str, pin: str, today: date, limits: Limits
+) -> dict[str, Any]:
+    """What a household may know of its own wait; the lookup is an event."""
+    household = _authenticate(session, vault, reference, pin, limits)
+    view = _status_view(session, household, today, limits.window_days)
+    with action(session):
+        record_event(session, HOUSEHOLD, "household_lookup", "household", household.uid, {}, household.site_id)
+    return view
+
+
+def _status_view(session: Session, household: Household, today: date, window_days: int) -> dict[str, Any]:
+    assert household.reference is not None  # authenticated by it
+    view: dict[str, Any] = {"reference": display_reference(household.reference), "as_of": today.isoformat()}
+    intention = _current_intention(session, household)
+    if intention is None:
+        return view | {"status": "no_request"}
+    destination = session.get(Place, intention.destination_id)
+    assert destination is not None  # a foreign key
+    view |= {
+        "status": intention.status,
+        "destination": {"pcode": destination.pcode, "name_en": destination.name_en, "name_ar": destination.name_ar},
+        "reconfirmed_at": intention.reconfirmed_at.isoformat() if intention.reconfirmed_at else None,
+    }
+    if intention.status in (IntentionStatus.REGISTERED, IntentionStatus.WAITLISTED):
+        site = session.get(Site, household.site_id)
+        placed = placements(session, None, today, site.code if site else None).get(intention.uid)
+        if placed is not None:
+            view |= {
+                "position": placed.position,
+                "expected_week": placed.expected_week,
+                "expected_week_estimated": placed.estimated,
+            }
+    convoy = _booked_convoy(session, intention)
+    if convoy is not None:
+        view["convoy"] = {
+            "departs_on": convoy.departs_on.isoformat(),
+            "reconfirm_from": (convoy.departs_on - timedelta(days=window_days)).isoformat(),
+            "reconfirmed": reconfirmed_in_window(intention.reconfirmed_at, convoy.departs_on, window_days),
+        }
+    return view
+
+
+def _booked_convoy(session: Session, intention: Intention) -> Convoy | None:
+    return session.scalar(
+        select(Convoy)
+        .join(Booking, Booking.convoy_id == Convoy.id)
+        .where(Booking.intention_id == intention.id, Booking.status.in_(("booked", "boarded")))
+    )
+
+
+def reconfirm_by_household(
+    session: Session, vault: Vault, reference: str, pin: str, today: date, limits: Limits
+) -> dict[str, Any]:
+    """The household says, itself, that it still wants to travel. One event."""
+    household = _authenticate(session, vault, reference, pin, limits)
+    with action(session):
+        intention = _current_intention(session, household)
+        if intention is None or intention.status not in OPEN_STATUSES:
+            raise Conflict("there is no request to travel to re-confirm")
+        intention.reconfirmed_at = household.updated_at = utcnow()
+        record_event(session, HOUSEHOLD, "reconfirm_intention", "intention", intention.uid, {}, household.site_id)
+    return _status_view(session, household, today, limits.window_days)
