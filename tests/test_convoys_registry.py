@@ -72,6 +72,9 @@ def test_the_list_orders_by_declaration_brought_forward_by_need(runtime: Runtime
     assert listed["items"][1]["vulnerability"] == 0.5
     assert listed["items"][1]["waiting_since"] == (TODAY - timedelta(days=175)).isoformat()
     assert listed["items"][2]["people_ahead"] == 3 + 2
+    # AWDA_WAITLIST_PRIORITY_DAYS=200: the medical case now counts as declared 100 days earlier, ahead of `early`.
+    wider = waitlists.waiting_list(session, SYSTEM, "RUKBAN", "C4301", TODAY, priority_days=200)
+    assert [item["household"] for item in wider["items"]][:2] == [sick.household_uid, early.household_uid]
 
 
 def test_expected_weeks_fill_scheduled_convoys_in_list_order(runtime: Runtime, session: Session) -> None:

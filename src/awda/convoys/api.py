@@ -59,11 +59,13 @@ def waiting_list(
     destination: str,
     session: SessionDep,
     actor: CurrentActor,
+    runtime: RuntimeDep,
     today: date | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    return waitlists.waiting_list(session, actor, origin, destination, today or date.today(), limit, offset)
+    days = runtime.settings.waitlist_priority_days
+    return waitlists.waiting_list(session, actor, origin, destination, today or date.today(), limit, offset, days)
 
 
 @router.get("/missing")
@@ -127,7 +129,9 @@ def depart(code: str, session: SessionDep, actor: CurrentActor, runtime: Runtime
 
 
 def _limits(settings: Settings) -> selfservice.Limits:
-    return selfservice.Limits(settings.pin_max_failures, settings.pin_lock_minutes, settings.reconfirm_days)
+    return selfservice.Limits(
+        settings.pin_max_failures, settings.pin_lock_minutes, settings.reconfirm_days, settings.waitlist_priority_days
+    )
 
 
 @status_router.post("")

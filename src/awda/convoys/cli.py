@@ -220,7 +220,8 @@ def waitlist_command(
             ]
             emit(lists, as_json, "\n".join(lines) or "nobody is waiting")
             return
-        page = waiting_list(session, cli.actor(), origin, destination, _day(today, "today"), limit, offset)
+        days = cli.runtime().settings.waitlist_priority_days
+        page = waiting_list(session, cli.actor(), origin, destination, _day(today, "today"), limit, offset, days)
     lines = [
         f"{i['position']:>5}  {i['household']}  {i['people']} people  since {i['waiting_since']}  "
         f"{i['expected_week'] or 'no date yet'}{' (estimate)' if i['expected_date_estimated'] else ''}"
@@ -342,7 +343,9 @@ def status_command(
 
     runtime = state(ctx).runtime()
     settings = runtime.settings
-    limits = Limits(settings.pin_max_failures, settings.pin_lock_minutes, settings.reconfirm_days)
+    limits = Limits(
+        settings.pin_max_failures, settings.pin_lock_minutes, settings.reconfirm_days, settings.waitlist_priority_days
+    )
     with runtime.sessions() as session:
         act = reconfirm_by_household if reconfirm else household_status
         view = act(session, runtime.vault, reference, pin, date.today(), limits)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from awda.access.rules import Actor, Permission, Role
 from awda.audit.services import record_event
 from awda.convoys.models import Booking, Convoy
-from awda.convoys.waitlist_rules import reconfirmed_in_window
+from awda.convoys.waitlist_rules import DEFAULT_PRIORITY_DAYS, reconfirmed_in_window
 from awda.convoys.waitlists import placements
 from awda.db import action, utcnow
 from awda.errors import AuthenticationFailed, Conflict
@@ -39,6 +39,7 @@ class Limits:
     max_failures: int = 5
     lock_minutes: int = 15
     window_days: int = 7
+    priority_days: int = DEFAULT_PRIORITY_DAYS
 
 
 def pin_digest(vault: Vault, reference: str, pin: str) -> bytes:
@@ -102,13 +103,13 @@ def household_status(
 ) -> dict[str, Any]:
     """What a household may know of its own wait; the lookup is an event."""
     household = _authenticate(session, vault, reference, pin, limits)
-    view = _status_view(session, household, today, limits.window_days)
+    view = _status_view(session, household, today, limits)
     with action(session):
         record_event(session, HOUSEHOLD, "household_lookup", "household", household.uid, {}, household.site_id)
     return view
 
 
-def _status_view(session: Session, household: Household, today: date, window_days: int) -> dict[str, Any]:
+def _status_view(session: Session, household: Household, today: date, limits: Limits) -> dict[str, Any]:
     assert household.reference is not None  # authenticated by it
     view: dict[str, Any] = {"reference": display_reference(household.reference), "as_of": today.isoformat()}
     intention = _current_intention(session, household)
@@ -123,7 +124,8 @@ def _status_view(session: Session, household: Household, today: date, window_day
     }
     if intention.status in (IntentionStatus.REGISTERED, IntentionStatus.WAITLISTED):
         site = session.get(Site, household.site_id)
-        placed = placements(session, None, today, site.code if site else None).get(intention.uid)
+        origin = site.code if site else None
+        placed = placements(session, None, today, origin, limits.priority_days).get(intention.uid)
         if placed is not None:
             view |= {
                 "position": placed.position,
@@ -134,8 +136,8 @@ def _status_view(session: Session, household: Household, today: date, window_day
     if convoy is not None:
         view["convoy"] = {
             "departs_on": convoy.departs_on.isoformat(),
-            "reconfirm_from": (convoy.departs_on - timedelta(days=window_days)).isoformat(),
-            "reconfirmed": reconfirmed_in_window(intention.reconfirmed_at, convoy.departs_on, window_days),
+            "reconfirm_from": (convoy.departs_on - timedelta(days=limits.window_days)).isoformat(),
+            "reconfirmed": reconfirmed_in_window(intention.reconfirmed_at, convoy.departs_on, limits.window_days),
         }
     return view
 
@@ -159,4 +161,4 @@ def reconfirm_by_household(
             raise Conflict("there is no request to travel to re-confirm")
         intention.reconfirmed_at = household.updated_at = utcnow()
         record_event(session, HOUSEHOLD, "reconfirm_intention", "intention", intention.uid, {}, household.site_id)
-    return _status_view(session, household, today, limits.window_days)
+    return _status_view(session, household, today, limits)

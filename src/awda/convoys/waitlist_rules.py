@@ -66,11 +66,11 @@ class Waiting:
     declared_on: date
     earliest_date: date
     travel_group: str | None = None
-    booked_convoy: str | None = None
+    priority_days: int = DEFAULT_PRIORITY_DAYS
 
     @property
     def since(self) -> date:
-        return waiting_since(self.declared_on, self.score)
+        return waiting_since(self.declared_on, self.score, self.priority_days)
 
     def sort_key(self) -> tuple[date, date, str]:
         """Earlier effective date first; then earlier declaration; then a fixed arbitrary order (the uid)."""

@@ -18,7 +18,7 @@ from awda.access.rules import Actor, Permission, Role
 from awda.access.services import require
 from awda.convoys.models import Booking, Convoy, ConvoyDestination
 from awda.convoys.rules import ScheduledConvoy
-from awda.convoys.waitlist_rules import Placed, Waiting, member_needs, place_all, vulnerability
+from awda.convoys.waitlist_rules import DEFAULT_PRIORITY_DAYS, Placed, Waiting, member_needs, place_all, vulnerability
 from awda.errors import NotFound
 from awda.households.models import Household, Intention, IntentionMember, Person
 from awda.households.rules import IntentionStatus
@@ -70,6 +70,7 @@ def waiting_entries(
     origin: str | None = None,
     destination: str | None = None,
     statuses: Sequence[str] = WAITING,
+    priority_days: int = DEFAULT_PRIORITY_DAYS,
 ) -> list[Waiting]:
     """Every open intention on the lists in scope, with its travelling members' needs scored."""
     base = _open_intentions(scope, origin, destination, statuses).subquery()
@@ -95,6 +96,7 @@ def waiting_entries(
             declared_on=declared_on,
             earliest_date=max(declared_on, window_start or declared_on),
             travel_group=group or None,
+            priority_days=priority_days,
         )
         for intention_id, uid, household_uid, site_code, pcode, declared_on, window_start, group in rows
         if people[intention_id] > 0
@@ -139,10 +141,14 @@ def upcoming_convoys(
 
 
 def placements(
-    session: Session, scope: frozenset[int] | None, today: date, origin: str | None = None
+    session: Session,
+    scope: frozenset[int] | None,
+    today: date,
+    origin: str | None = None,
+    priority_days: int = DEFAULT_PRIORITY_DAYS,
 ) -> dict[str, Placed]:
     """Positions and expected convoys of every waiting household in scope (lists share convoys)."""
-    entries = waiting_entries(session, scope, today.year, origin)
+    entries = waiting_entries(session, scope, today.year, origin, priority_days=priority_days)
     convoys = [convoy for convoy in upcoming_convoys(session, scope, today) if convoy.seats > 0]
     return place_all(entries, convoys)
 
@@ -176,6 +182,7 @@ def waiting_list(
     today: date,
     limit: int = 50,
     offset: int = 0,
+    priority_days: int = DEFAULT_PRIORITY_DAYS,
 ) -> dict[str, Any]:
     """A page of one list (site, destination) in its documented order; structure only, no names."""
     require(actor, Permission.READ_RECORDS)
@@ -183,7 +190,7 @@ def waiting_list(
     site = session.scalar(select(Site).where(Site.code == origin.upper()))
     if site is None or (scope is not None and site.id not in scope):
         raise NotFound(f"no site {origin}")
-    placed = placements(session, scope, today, origin)
+    placed = placements(session, scope, today, origin, priority_days)
     items = sorted((p for p in placed.values() if p.entry.destination == destination.upper()), key=lambda p: p.position)
     return {
         "origin": site.code,
