@@ -336,6 +336,8 @@ def call(client: TestClient, method: str, path: str, ids: Registered, headers: H
     """The route called as a well-formed request (valid body, current If-Match) for the factory household."""
     uid = ids.head if "/persons/" in path else ids.intention if "/intentions/" in path else ids.uid
     url = path.replace("{uid}", uid).replace("{pcode}", "C4402")
+    if path.endswith("/stats/flows"):
+        url += "?site=RUKBAN"
     body = next((make() for suffix, make in BODIES.items() if path.endswith(suffix)), None)
     if method in {"POST", "PUT", "DELETE"}:
         headers = if_match(headers, '"v1"')  # every record of a fresh household is at version 1

@@ -238,3 +238,30 @@ def test_convoys_of_another_site_look_absent(runtime: Runtime, session: Session)
         waitlists.waiting_list(session, outsider, "RUKBAN", "C4301", TODAY)
     with pytest.raises(NotFound):
         checkin.check_in_departure(session, outsider, "CV-Z", CheckInIn(persons=["x"]), 7)
+
+
+def test_site_flows_count_departures_moves_and_arrivals_once(runtime: Runtime, session: Session) -> None:
+    from awda.convoys.site_flows import site_flows_input
+    from awda.monitoring.arrivals import record_arrival
+    from awda.monitoring.commands import ArrivalIn
+    from awda.stats.flows import site_flows
+
+    declared = TODAY - timedelta(days=40)
+    travelled = _booked_household(runtime, session, "CV-F", TODAY)
+    pins = selfservice.issue_pin(session, runtime.vault, SYSTEM, travelled.household_uid)
+    selfservice.reconfirm_by_household(session, runtime.vault, pins["reference"], pins["pin"], TODAY, LIMITS)
+    left = utcnow() - timedelta(days=1)
+    checkin.check_in_departure(session, SYSTEM, "CV-F", CheckInIn(persons=travelled.person_uids, at=left), 7)
+    checkin.check_in_arrival(session, SYSTEM, "CV-F", CheckInIn(persons=travelled.person_uids))
+    walked = _register(runtime, session, declared)  # left on its own: only its arrival elsewhere is known
+    on_foot = ArrivalIn(household_uid=walked.household_uid, arrived_on=TODAY - timedelta(days=2), place="C4301")
+    record_arrival(session, SYSTEM, on_foot)
+    came = _register(runtime, session, declared, site_code="ALWAER")  # from Al-Waer to Rukban's place
+    record_arrival(session, SYSTEM, ArrivalIn(household_uid=came.household_uid, arrived_on=TODAY, place="C4402"))
+    report = site_flows(site_flows_input(session, SYSTEM, "RUKBAN", TODAY, k=1))
+    assert report["totals"] == {"registered": 6, "departed": 3, "moved_out": 3, "arrived": 3}
+    assert report["latest"]["population"] == 6 - 3 - 3 + 3
+    assert report["by_destination"][0]["destination"] == "C4301" and report["by_destination"][0]["total"] == 3
+    assert report["waiting_days"]["overall"]["n"] == 6  # the convoy's three and the three on foot
+    withheld = site_flows(site_flows_input(session, SYSTEM, "RUKBAN", TODAY, k=10))
+    assert withheld["totals"]["departed"] is None and withheld["by_destination"][0]["total"] is None

@@ -173,3 +173,29 @@ def scorecard_command(
         f" -> {out / 'index.html'}"
     )
     emit(summary, as_json, text)
+
+
+@app.command("flows")
+def flows_command(
+    ctx: typer.Context,
+    site: str = typer.Option(..., "--site", help="Code of the site, e.g. RUKBAN."),
+    as_of: str = typer.Option(None, "--as-of", help="Report date (YYYY-MM-DD; default today)."),
+    k: int = typer.Option(None, "--k", min=2, help="Smallest count published (default AWDA_DISCLOSURE_K)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """A site's population week by week, departures by destination and waiting times (small counts withheld)."""
+    from datetime import date
+
+    from awda.convoys.site_flows import site_flows_input
+    from awda.stats.flows import flows_text, site_flows
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise ValidationFailed("--as-of", "a date as YYYY-MM-DD") from None
+    cli = state(ctx)
+    runtime = cli.runtime()
+    with runtime.sessions() as session:
+        facts = site_flows_input(session, cli.actor(), site, day, k or runtime.settings.disclosure_k)
+    report = site_flows(facts)
+    emit(report, as_json, flows_text(report))
