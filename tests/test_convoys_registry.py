@@ -72,6 +72,14 @@ def test_the_list_orders_by_declaration_brought_forward_by_need(runtime: Runtime
     assert listed["items"][1]["vulnerability"] == 0.5
     assert listed["items"][1]["waiting_since"] == (TODAY - timedelta(days=175)).isoformat()
     assert listed["items"][2]["people_ahead"] == 3 + 2
+    # A household the field reports as arrived at its destination no longer waits, whatever its status says.
+    from awda.monitoring.arrivals import record_arrival
+    from awda.monitoring.commands import ArrivalIn
+
+    record_arrival(session, SYSTEM, ArrivalIn(household_uid=late.household_uid, arrived_on=TODAY, place="C4301"))
+    remaining = waitlists.waiting_list(session, SYSTEM, "RUKBAN", "C4301", TODAY)["items"]
+    assert late.household_uid not in [item["household"] for item in remaining]
+    assert waitlists.list_summaries(session, SYSTEM)[0]["households"] == 2
     # AWDA_WAITLIST_PRIORITY_DAYS=200: the medical case now counts as declared 100 days earlier, ahead of `early`.
     wider = waitlists.waiting_list(session, SYSTEM, "RUKBAN", "C4301", TODAY, priority_days=200)
     assert [item["household"] for item in wider["items"]][:2] == [sick.household_uid, early.household_uid]

@@ -120,3 +120,19 @@ def test_the_api_plans_prints_checks_in_and_answers_households(runtime: Runtime,
         assert client.get(f"{API}/convoys/missing?hours=1", headers=coordinator).json()["total"] == 0
         view = client.get(f"{API}/convoys/CV-A1", headers=coordinator).json()
         assert view["safe_arrival"]["arrived"] == 1 and view["safe_arrival"]["departed"] == 3
+
+
+def test_a_schedule_file_is_imported_whole_or_not_at_all(awda: Awda, tmp_path: Path) -> None:
+    awda("init", "--demo-gazetteer")
+    header = "convoy_id,date,origin,destinations,seats,agreement,guarantor\n"
+    good = f"CV-F1,{DEPARTS},RUKBAN,C4301;C4401,40,,Guarantor A\nCV-F2,{DEPARTS},ALWAER,C4301,20,,\n"
+    path = tmp_path / "convoys.csv"
+    path.write_text(header + good + f"CV-F3,{DEPARTS},RUKBAN,NOWHERE,10,,\n", encoding="utf-8")
+    failed = awda("import", "convoys", str(path), expect=2)
+    assert "row 4" in failed.stderr and "NOWHERE" in failed.stderr
+    assert _json(awda("convoys", "list", "--json"))["total"] == 0
+    path.write_text(header + good, encoding="utf-8")
+    assert _json(awda("import", "convoys", str(path), "--json")) == {"rows": 2, "scheduled": 2, "skipped": 0}
+    assert _json(awda("import", "convoys", str(path), "--json")) == {"rows": 2, "scheduled": 0, "skipped": 2}
+    shown = _json(awda("convoys", "show", "CV-F1", "--json"))
+    assert shown["destinations"] == ["C4301", "C4401"] and shown["guarantor"] == "Guarantor A"

@@ -141,6 +141,17 @@ def import_followups_command(ctx: typer.Context, file: Path, as_json: bool = Jso
     monitoring_cli.import_field_file(ctx, "followups", file, as_json)
 
 
+@import_app.command("convoys")
+def import_convoys_command(ctx: typer.Context, file: Path, as_json: bool = JsonOption) -> None:
+    """Import a schedule of convoys (docs/convoys.md); all or nothing; convoys already scheduled are skipped."""
+    from awda.convoys.importing import import_convoys
+
+    cli = state(ctx)
+    with cli.runtime().sessions() as session:
+        report = import_convoys(session, cli.actor(), file)
+    emit(report, as_json, f"{report['scheduled']} convoys scheduled, {report['skipped']} already were")
+
+
 @import_app.command("incidents")
 def import_incidents_command(ctx: typer.Context, file: Path, as_json: bool = JsonOption) -> None:
     """Import incidents (docs/monitoring.md), idempotent by incident_id."""

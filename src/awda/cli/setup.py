@@ -96,6 +96,7 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
     cards = demo_cards(cli, scenario_dir)
     monitoring = demo_monitoring(cli, scenario_dir, progress)
     monitoring["scorecard"] = demo_scorecard(cli)
+    convoys = demo_convoys(cli)
     password = access_password()
     with cli.runtime().sessions() as session:
         if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is None:
@@ -113,6 +114,7 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
         "scenario": str(scenario_dir),
         "cards": cards,
         "monitoring": monitoring,
+        "convoys": convoys,
     }
 
 
@@ -144,6 +146,47 @@ def demo_scorecard(cli: CliState) -> str:
         facts = scorecard_input(session, access.SYSTEM, date(2022, 6, 30), k=runtime.settings.disclosure_k)
     write_scorecard(facts, out)
     return str(out / "index.html")
+
+
+def demo_convoys(cli: CliState) -> dict[str, Any]:
+    """Next week's convoys for the two longest lists, planned and printed; one household's own lookup; flows."""
+    from datetime import date, timedelta
+
+    from awda.convoys import booking, manifest, manifests, selfservice, services, waitlists
+    from awda.convoys.commands import ConvoyIn, PlanWeekIn
+    from awda.convoys.messages import sender_from_setting
+    from awda.convoys.models import Convoy
+    from awda.convoys.site_flows import site_flows_input
+    from awda.stats.flows import site_flows
+
+    runtime, actor = cli.runtime(), access.SYSTEM
+    settings, out = runtime.settings, runtime.settings.data_dir / "demo-convoys"
+    out.mkdir(parents=True, exist_ok=True)
+    departs = date.today() + timedelta(days=3)
+    week = "{}-W{:02d}".format(*departs.isocalendar()[:2])
+    with runtime.sessions() as session:
+        lists = sorted(waitlists.list_summaries(session, actor), key=lambda item: -item["households"])[:2]
+        codes = [f"DEMO-{item['origin']}-{item['destination']}-{departs:%Y%m%d}" for item in lists]
+        for item, code in zip(lists, codes, strict=True):
+            seats = min(item["people"], 50)
+            if session.scalar(select(Convoy.id).where(Convoy.code == code)) is None:
+                command = ConvoyIn(code=code, site=item["origin"], departs_on=departs,
+                                   destinations=[item["destination"]], seats=seats)  # fmt: skip
+                services.schedule_convoy(session, actor, command)
+        planned = booking.plan_week(session, actor, PlanWeekIn(week=week, time_limit=10))
+        sender = sender_from_setting(settings.message_sender, settings.data_dir)
+        told = booking.notify_bookings(session, runtime.vault, actor, planned.booked, sender, settings.reconfirm_days)
+        printed = manifests.convoy_manifest(session, runtime.vault, actor, codes[0], settings.reconfirm_days)
+        (out / f"{codes[0]}.pdf").write_bytes(manifest.manifest_pdf(printed))
+        with (out / f"{codes[0]}.csv").open("w", encoding="utf-8", newline="") as handle:
+            manifest.manifest_csv(printed, handle)
+        pin = selfservice.issue_pin(session, runtime.vault, actor, printed.households[0].household_uid)
+        flows = site_flows(site_flows_input(session, actor, "RUKBAN", date(2022, 6, 30), settings.disclosure_k))
+    (out / "flows-RUKBAN.json").write_text(json.dumps(flows, indent=2, ensure_ascii=False), encoding="utf-8")
+    flow_summary = {"peak": flows["peak"], "latest": flows["latest"], "file": str(out / "flows-RUKBAN.json")}
+    people = planned.plan.assigned_people
+    return {"week": week, "convoys": codes, "booked": len(planned.booked), "people": people, "messages": told,
+            "manifest": str(out / f"{codes[0]}.pdf"), "status": pin, "flows": flow_summary}  # fmt: skip
 
 
 def demo_cards(cli: CliState, scenario_dir: Path) -> dict[str, Any]:
@@ -189,6 +232,7 @@ def demo_text(result: dict[str, Any]) -> str:
         ],
         *_cards_text(result["cards"]),
         _monitoring_text(result["monitoring"]),
+        *_convoys_text(result["convoys"]),
         f"admin login: {result['admin']['username']} / {result['admin']['password']}",
         f"API and its documentation: {result['url']}",
     ]
@@ -201,6 +245,18 @@ def _monitoring_text(imported: dict[str, Any]) -> str:
         f"outcomes, {imported['incidents']['incidents']} incidents imported from the field files; "
         f"scorecard: {imported['scorecard']}"
     )
+
+
+def _convoys_text(convoys: dict[str, Any]) -> list[str]:
+    status, flows = convoys["status"], convoys["flows"]
+    return [
+        f"convoys: {len(convoys['convoys'])} scheduled in {convoys['week']}, {convoys['booked']} households "
+        f"({convoys['people']} people) booked, {convoys['messages']['sent']} told their date",
+        f"  manifest: {convoys['manifest']}",
+        f"  a household's own lookup: awda convoys status --reference {status['reference']} --pin {status['pin']}",
+        f"  Rukban's population: peak {flows['peak']['population'] if flows['peak'] else '-'}, "
+        f"latest {flows['latest']['population'] if flows['latest'] else '-'} ({flows['file']})",
+    ]
 
 
 def _cards_text(cards: dict[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from awda.access.rules import Actor, Permission, Role
@@ -22,12 +22,26 @@ from awda.convoys.waitlist_rules import DEFAULT_PRIORITY_DAYS, Placed, Waiting, 
 from awda.errors import NotFound
 from awda.households.models import Household, Intention, IntentionMember, Person
 from awda.households.rules import IntentionStatus
+from awda.monitoring.models import Arrival
 from awda.places.models import Place, Site
 
 WAITING = (IntentionStatus.REGISTERED.value, IntentionStatus.WAITLISTED.value)
 LIVE_BOOKING = ("booked", "boarded")
 # A booking holds its seats while its intention is on it; a withdrawn household frees them at once.
 HOLDING_SEAT = (IntentionStatus.ASSIGNED.value, IntentionStatus.DEPARTED.value, IntentionStatus.ARRIVED.value)
+
+
+def not_arrived() -> ColumnElement[bool]:
+    """An intention whose household is recorded as arrived at its destination since declaring it no longer waits.
+
+    (Arrivals reach the registry from field files as well as from check-in; an intention that
+    nobody moved to `arrived` must not be booked on a convoy for a journey already made.)
+    """
+    return ~exists().where(
+        Arrival.household_id == Intention.household_id,
+        Arrival.place_id == Intention.destination_id,
+        Arrival.arrived_on >= Intention.declared_on,
+    )
 
 
 def scope_of(actor: Actor) -> frozenset[int] | None:
@@ -52,7 +66,7 @@ def _open_intentions(
         .join(Household, Household.id == Intention.household_id)
         .join(Site, Site.id == Household.site_id)
         .join(Place, Place.id == Intention.destination_id)
-        .where(Intention.status.in_(statuses), Household.erased_at.is_(None))
+        .where(Intention.status.in_(statuses), Household.erased_at.is_(None), not_arrived())
     )
     if scope is not None:
         query = query.where(Household.site_id.in_(scope))
@@ -219,7 +233,7 @@ def list_summaries(session: Session, actor: Actor) -> list[dict[str, Any]]:
         .join(Site, Site.id == Household.site_id)
         .join(Place, Place.id == Intention.destination_id)
         .outerjoin(counts, counts.c.intention_id == Intention.id)
-        .where(Intention.status.in_(WAITING))
+        .where(Intention.status.in_(WAITING), not_arrived())
         .group_by(Site.code, Place.pcode)
         .order_by(Site.code, Place.pcode)
     )
