@@ -89,3 +89,11 @@ def test_demo_without_serving(awda: Awda) -> None:
     monitoring = result["monitoring"]
     assert monitoring["arrivals"]["arrivals"] > 0 and monitoring["arrivals"]["skipped"] == 0
     assert Path(monitoring["scorecard"]).read_text(encoding="utf-8").count('dir="rtl"') >= 1
+    convoys = result["convoys"]
+    assert convoys["booked"] >= 1 and Path(convoys["manifest"]).read_bytes().startswith(b"%PDF")
+    status = convoys["status"]
+    own = json.loads(
+        awda("convoys", "status", "--reference", status["reference"], "--pin", status["pin"], "--json").stdout
+    )
+    assert own["status"] == "assigned" and "convoy" in own
+    assert Path(convoys["flows"]["file"]).exists() and convoys["flows"]["latest"] is not None

@@ -150,43 +150,60 @@ def demo_scorecard(cli: CliState) -> str:
 
 def demo_convoys(cli: CliState) -> dict[str, Any]:
     """Next week's convoys for the two longest lists, planned and printed; one household's own lookup; flows."""
+    from datetime import date
+
+    from awda.convoys.site_flows import site_flows_input
+    from awda.stats.flows import site_flows
+
+    runtime = cli.runtime()
+    out = runtime.settings.data_dir / "demo-convoys"
+    out.mkdir(parents=True, exist_ok=True)
+    result = _demo_week(cli, out)
+    with runtime.sessions() as session:
+        facts = site_flows_input(session, access.SYSTEM, "RUKBAN", date(2022, 6, 30), runtime.settings.disclosure_k)
+    flows = site_flows(facts)
+    (out / "flows-RUKBAN.json").write_text(json.dumps(flows, indent=2, ensure_ascii=False), encoding="utf-8")
+    return result | {
+        "flows": {"peak": flows["peak"], "latest": flows["latest"], "file": str(out / "flows-RUKBAN.json")}
+    }
+
+
+def _demo_week(cli: CliState, out: Path) -> dict[str, Any]:
+    """Schedule, plan, tell, print; nothing when nobody waits or the seats are taken already (a second demo)."""
     from datetime import date, timedelta
 
     from awda.convoys import booking, manifest, manifests, selfservice, services, waitlists
     from awda.convoys.commands import ConvoyIn, PlanWeekIn
     from awda.convoys.messages import sender_from_setting
-    from awda.convoys.models import Convoy
-    from awda.convoys.site_flows import site_flows_input
-    from awda.stats.flows import site_flows
+    from awda.errors import Conflict
 
-    runtime, actor = cli.runtime(), access.SYSTEM
-    settings, out = runtime.settings, runtime.settings.data_dir / "demo-convoys"
-    out.mkdir(parents=True, exist_ok=True)
+    runtime, actor, settings = cli.runtime(), access.SYSTEM, cli.runtime().settings
     departs = date.today() + timedelta(days=3)
     week = "{}-W{:02d}".format(*departs.isocalendar()[:2])
     with runtime.sessions() as session:
         lists = sorted(waitlists.list_summaries(session, actor), key=lambda item: -item["households"])[:2]
         codes = [f"DEMO-{item['origin']}-{item['destination']}-{departs:%Y%m%d}" for item in lists]
         for item, code in zip(lists, codes, strict=True):
-            seats = min(item["people"], 50)
-            if session.scalar(select(Convoy.id).where(Convoy.code == code)) is None:
-                command = ConvoyIn(code=code, site=item["origin"], departs_on=departs,
-                                   destinations=[item["destination"]], seats=seats)  # fmt: skip
+            command = ConvoyIn(code=code, site=item["origin"], departs_on=departs,
+                               destinations=[item["destination"]], seats=min(item["people"], 50))  # fmt: skip
+            try:
                 services.schedule_convoy(session, actor, command)
-        planned = booking.plan_week(session, actor, PlanWeekIn(week=week, time_limit=10))
+            except Conflict:
+                continue  # scheduled by an earlier demo
+        try:
+            planned = booking.plan_week(session, actor, PlanWeekIn(week=week, time_limit=10))
+        except Conflict:
+            return {"week": week, "convoys": codes, "booked": 0}
         sender = sender_from_setting(settings.message_sender, settings.data_dir)
         told = booking.notify_bookings(session, runtime.vault, actor, planned.booked, sender, settings.reconfirm_days)
         printed = manifests.convoy_manifest(session, runtime.vault, actor, codes[0], settings.reconfirm_days)
         (out / f"{codes[0]}.pdf").write_bytes(manifest.manifest_pdf(printed))
         with (out / f"{codes[0]}.csv").open("w", encoding="utf-8", newline="") as handle:
             manifest.manifest_csv(printed, handle)
-        pin = selfservice.issue_pin(session, runtime.vault, actor, printed.households[0].household_uid)
-        flows = site_flows(site_flows_input(session, actor, "RUKBAN", date(2022, 6, 30), settings.disclosure_k))
-    (out / "flows-RUKBAN.json").write_text(json.dumps(flows, indent=2, ensure_ascii=False), encoding="utf-8")
-    flow_summary = {"peak": flows["peak"], "latest": flows["latest"], "file": str(out / "flows-RUKBAN.json")}
-    people = planned.plan.assigned_people
-    return {"week": week, "convoys": codes, "booked": len(planned.booked), "people": people, "messages": told,
-            "manifest": str(out / f"{codes[0]}.pdf"), "status": pin, "flows": flow_summary}  # fmt: skip
+        first = printed.households[0].household_uid if printed.households else None
+        pin = selfservice.issue_pin(session, runtime.vault, actor, first) if first else None
+    return {"week": week, "convoys": codes, "booked": len(planned.booked), "people": planned.plan.assigned_people,
+            "messages": told, "manifest": str(out / f"{codes[0]}.pdf"), "status": pin}  # fmt: skip
 
 
 def demo_cards(cli: CliState, scenario_dir: Path) -> dict[str, Any]:
@@ -248,15 +265,24 @@ def _monitoring_text(imported: dict[str, Any]) -> str:
 
 
 def _convoys_text(convoys: dict[str, Any]) -> list[str]:
-    status, flows = convoys["status"], convoys["flows"]
-    return [
+    flows = convoys["flows"]
+    lines = [
         f"convoys: {len(convoys['convoys'])} scheduled in {convoys['week']}, {convoys['booked']} households "
-        f"({convoys['people']} people) booked, {convoys['messages']['sent']} told their date",
-        f"  manifest: {convoys['manifest']}",
-        f"  a household's own lookup: awda convoys status --reference {status['reference']} --pin {status['pin']}",
-        f"  Rukban's population: peak {flows['peak']['population'] if flows['peak'] else '-'}, "
-        f"latest {flows['latest']['population'] if flows['latest'] else '-'} ({flows['file']})",
+        f"({convoys.get('people', 0)} people) booked, {convoys.get('messages', {}).get('sent', 0)} told their date",
     ]
+    if convoys.get("manifest"):
+        lines.append(f"  manifest: {convoys['manifest']}")
+    if convoys.get("status"):
+        status = convoys["status"]
+        lines.append(
+            f"  a household's own lookup: awda convoys status --reference {status['reference']} --pin {status['pin']}"
+        )
+    peak, latest = flows["peak"], flows["latest"]
+    lines.append(
+        f"  Rukban's population: peak {peak['population'] if peak else '-'}, "
+        f"latest {latest['population'] if latest else '-'} ({flows['file']})"
+    )
+    return lines
 
 
 def _cards_text(cards: dict[str, Any]) -> list[str]:
