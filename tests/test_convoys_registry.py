@@ -267,9 +267,10 @@ def test_site_flows_count_departures_moves_and_arrivals_once(runtime: Runtime, s
     came = _register(runtime, session, declared, site_code="ALWAER")  # from Al-Waer to Rukban's place
     record_arrival(session, SYSTEM, ArrivalIn(household_uid=came.household_uid, arrived_on=TODAY, place="C4402"))
     report = site_flows(site_flows_input(session, SYSTEM, "RUKBAN", TODAY, k=1))
-    assert report["totals"] == {"registered": 6, "departed": 3, "moved_out": 3, "arrived": 3}
+    assert report["totals"] == {"registered": 6, "departed": 3, "moved_out": 3, "arrived": 3, "reached": 6}
     assert report["latest"]["population"] == 6 - 3 - 3 + 3
     assert report["by_destination"][0]["destination"] == "C4301" and report["by_destination"][0]["total"] == 3
+    assert report["by_destination"][0]["arrived_total"] == 6  # the convoy's three and the three on foot
     assert report["waiting_days"]["overall"]["n"] == 6  # the convoy's three and the three on foot
     withheld = site_flows(site_flows_input(session, SYSTEM, "RUKBAN", TODAY, k=10))
     assert withheld["totals"]["departed"] is None and withheld["by_destination"][0]["total"] is None

@@ -53,12 +53,13 @@ def test_population_is_the_running_balance_at_the_end_of_each_week() -> None:
         "arrived": 0,
         "departed": 0,
         "moved_out": 0,
+        "reached": 0,
     }
     assert third["departed"] == 30
     assert fourth["arrived"] is None  # 5 people: fewer than k
     assert report["peak"] == {"week": "2019-W03", "population": 100}  # the first week of the highest value
     assert report["latest"] == {"week": "2019-W06", "population": 75}
-    assert report["totals"] == {"registered": 100, "arrived": None, "departed": 30, "moved_out": 0}
+    assert report["totals"] == {"registered": 100, "arrived": None, "departed": 30, "moved_out": 0, "reached": 0}
     assert report["warnings"] == []
 
 
@@ -221,7 +222,7 @@ def test_empty_input_gives_an_empty_valid_report() -> None:
     assert report["peak"] is None
     assert report["latest"] is None
     assert report["by_destination"] == []
-    assert report["totals"] == {"registered": 0, "arrived": 0, "departed": 0, "moved_out": 0}
+    assert report["totals"] == {"registered": 0, "arrived": 0, "departed": 0, "moved_out": 0, "reached": 0}
     assert report["waiting_days"]["overall"]["n"] == 0
     assert report["waiting_days"]["overall"]["median"] is None
     assert report["waiting_days"]["by_destination"] == []
@@ -262,7 +263,7 @@ def test_a_rukban_like_decline() -> None:
     assert report["peak"]["population"] == 40_000
     assert report["peak"]["week"] == "2017-W08"
     assert report["latest"]["population"] == 10_000
-    assert report["totals"] == {"registered": 40_000, "arrived": 0, "departed": 30_000, "moved_out": 0}
+    assert report["totals"] == {"registered": 40_000, "arrived": 0, "departed": 30_000, "moved_out": 0, "reached": 0}
     assert len(report["population"]) == 114
     series = populations(report)
     assert (np.diff(np.array(series[7:])) <= 0).all()  # only departures after the last registration
@@ -296,3 +297,16 @@ def test_bad_counts_are_refused_with_the_field_named() -> None:
         WaitCount(-2, "SY01", 3)
     with pytest.raises(ValidationFailed, match="k"):
         flows_input([], k=0)
+
+
+def test_arrivals_at_destinations_are_reported_and_leave_the_population_alone() -> None:
+    daily = [
+        DailyCount(MONDAY, "registered", "", 100),
+        DailyCount(MONDAY + timedelta(days=1), "departed", "SY0101", 40),
+        DailyCount(MONDAY + timedelta(days=8), "reached", "SY0101", 38),
+    ]
+    report = site_flows(flows_input(daily, as_of=MONDAY + timedelta(days=9)))
+    assert populations(report) == [60, 60]
+    (destination,) = report["by_destination"]
+    assert destination["total"] == 40 and destination["arrived_total"] == 38
+    assert [(w["departed"], w["arrived"]) for w in destination["weeks"]] == [(40, 0), (0, 38)]

@@ -4,7 +4,9 @@
 - departed: people checked in at departure on the site's convoys, by destination;
 - moved_out: people of the site's households who arrived elsewhere with no departure on record
   (they left on their own, or before awda tracked convoys), on their first such arrival;
-- arrived: people of other sites' households who arrived at the site's place.
+- arrived: people of other sites' households who arrived at the site's place;
+- reached: the site's people who arrived at their destination (checked in from its convoys, or
+  moved out), which the population does not count again.
 Every query returns one row per (day, place) or (days waited, destination): never one per person.
 """
 
@@ -40,6 +42,21 @@ def _registered(session: Session, site: Site) -> list[DailyCount]:
         .group_by(Household.registered_on)
     ).tuples()
     return [DailyCount(day, "registered", "", int(n)) for day, n in rows]
+
+
+def _reached(session: Session, site: Site) -> list[DailyCount]:
+    """People checked in at arrival from the site's convoys, by day and destination."""
+    day = func.date(Movement.at)
+    rows = session.execute(
+        select(day, Place.pcode, func.count())
+        .join(Convoy, Convoy.id == Movement.convoy_id)
+        .join(Booking, and_(Booking.convoy_id == Movement.convoy_id, Booking.household_id == Movement.household_id))
+        .join(Intention, Intention.id == Booking.intention_id)
+        .join(Place, Place.id == Intention.destination_id)
+        .where(Convoy.site_id == site.id, Movement.kind == "arrived", Booking.status == "boarded")
+        .group_by(day, Place.pcode)
+    ).tuples()
+    return [DailyCount(_day(d), "reached", pcode, int(n)) for d, pcode, n in rows]
 
 
 def _departed(session: Session, site: Site) -> tuple[list[DailyCount], list[WaitCount]]:
@@ -127,5 +144,6 @@ def site_flows_input(session: Session, actor: Actor, site_code: str, as_of: date
         raise NotFound(f"no site {site_code}")
     departed, departed_waits = _departed(session, site)
     moved_out, moved_waits = _moved_out(session, site)
-    daily = [*_registered(session, site), *departed, *moved_out, *_arrived(session, site)]
+    reached = [*_reached(session, site), *(DailyCount(r.day, "reached", r.place, r.n) for r in moved_out)]
+    daily = [*_registered(session, site), *departed, *moved_out, *_arrived(session, site), *reached]
     return FlowsInput(site.code, site.name_en, site.name_ar, as_of, daily, [*departed_waits, *moved_waits], k)

@@ -34,7 +34,8 @@ from numpy.typing import NDArray
 from awda.errors import ValidationFailed
 from awda.stats.disclosure import is_small
 
-KINDS = ("registered", "arrived", "departed", "moved_out")
+# `reached`: people of the site who arrived at their destination (it does not change the site's population).
+KINDS = ("registered", "arrived", "departed", "moved_out", "reached")
 _QUANTILES = (("p25", 25), ("median", 50), ("p75", 75), ("p90", 90))  # in percent: exact integer tests
 _BIN_DAYS = 7
 RECENT_WEEKS = 4
@@ -156,7 +157,8 @@ def site_flows(data: FlowsInput) -> dict[str, Any]:
     if daily:
         weeks = _Weeks.covering(min(row.day for row in daily), data.as_of)
         report.update(_population(weeks, daily, data.k, warnings))
-        report["by_destination"] = _by_destination(weeks, [row for row in daily if row.kind == "departed"], data.k)
+        movement = [row for row in daily if row.kind in ("departed", "reached")]
+        report["by_destination"] = _by_destination(weeks, movement, data.k)
     return report
 
 
@@ -228,29 +230,33 @@ def _population(weeks: _Weeks, rows: Sequence[DailyCount], k: int, warnings: lis
     }
 
 
-def _by_destination(weeks: _Weeks, departed: Sequence[DailyCount], k: int) -> list[dict[str, Any]]:
-    """Weekly departures per destination, largest published total first (withheld totals last, by code)."""
-    if not departed:
+def _by_destination(weeks: _Weeks, movement: Sequence[DailyCount], k: int) -> list[dict[str, Any]]:
+    """Weekly departures and arrivals per destination, largest published departures first (withheld last, by code)."""
+    if not movement:
         return []
-    codes, destination_of = np.unique([row.place for row in departed], return_inverse=True)
-    cells = np.zeros((len(codes), weeks.count), dtype=np.int64)
-    week_of = weeks.offsets(departed) // 7
-    np.add.at(cells, (destination_of.reshape(-1), week_of), np.fromiter((row.n for row in departed), dtype=np.int64))
+    codes, destination_of = np.unique([row.place for row in movement], return_inverse=True)
+    cells = np.zeros((2, len(codes), weeks.count), dtype=np.int64)
+    kind_of = np.fromiter((0 if row.kind == "departed" else 1 for row in movement), dtype=np.int64)
+    week_of = weeks.offsets(movement) // 7
+    persons = np.fromiter((row.n for row in movement), dtype=np.int64)
+    np.add.at(cells, (kind_of, destination_of.reshape(-1), week_of), persons)
     rows: list[dict[str, Any]] = []
-    for code, destination_cells in zip(codes, cells, strict=True):
-        counted = np.flatnonzero(destination_cells)
+    for index, code in enumerate(codes):
+        departed, reached = cells[0, index], cells[1, index]
         rows.append(
             {
                 "destination": str(code),
                 "weeks": [
                     {
-                        "week": week_label(weeks.monday(int(index))),
-                        "week_start": weeks.monday(int(index)).isoformat(),
-                        "departed": _shown(int(destination_cells[index]), k),
+                        "week": week_label(weeks.monday(int(week))),
+                        "week_start": weeks.monday(int(week)).isoformat(),
+                        "departed": _shown(int(departed[week]), k),
+                        "arrived": _shown(int(reached[week]), k),
                     }
-                    for index in counted
+                    for week in np.flatnonzero(departed + reached)
                 ],
-                "total": _shown(int(destination_cells.sum()), k),
+                "total": _shown(int(departed.sum()), k),
+                "arrived_total": _shown(int(reached.sum()), k),
             }
         )
     # Sorting on published totals only: the order must not rank withheld totals against each other.
