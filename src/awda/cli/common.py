@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import typer
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from awda.access.rules import Actor
 from awda.access.services import SYSTEM, actor_by_username
+from awda.errors import ValidationFailed
 from awda.runtime import Runtime, open_runtime
 from awda.settings import Settings
 
@@ -72,3 +74,13 @@ def progress_bar(description: str, total: int | None, enabled: bool = True) -> I
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+def day_or_today(text: str | None, field: str = "today") -> date:
+    """A date option given as YYYY-MM-DD, or today when it is left out."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(field, "a date as YYYY-MM-DD") from None

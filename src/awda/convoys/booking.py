@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from awda.convoys.models import Booking, Convoy
 from awda.convoys.planner import plan_convoys
 from awda.convoys.rules import Plan, WaitingHousehold
 from awda.convoys.services import load_convoy
-from awda.convoys.waitlist_rules import Waiting, iso_week_bounds, reconfirmed_in_window
+from awda.convoys.waitlist_rules import Waiting, iso_week_bounds, reconfirm_window_start, reconfirmed_in_window
 from awda.convoys.waitlists import scope_of, upcoming_convoys, waiting_entries
 from awda.db import action, utcnow
 from awda.errors import Conflict, ValidationFailed
@@ -143,7 +142,7 @@ def notify_bookings(
                 unreachable += 1
                 continue
             text = convoy_date_text(
-                convoy.departs_on, convoy.departs_on - timedelta(days=window_days), household.reference
+                convoy.departs_on, reconfirm_window_start(convoy.departs_on, window_days), household.reference
             )
             sender.send(OutgoingMessage(to=phone, text=text, purpose="convoy_date"))
             booking.notified_at = utcnow()
@@ -189,7 +188,3 @@ def _release_unboarded(session: Session, actor: Actor, convoy: Convoy, window_da
             payload = {"from": "assigned", "to": "waitlisted", "reason": reason, "convoy": convoy.code}
             record_event(session, actor, "waitlist_intention", "intention", intention.uid, payload, household.site_id)
     return released
-
-
-def reconfirm_from(departs_on: date, window_days: int) -> date:
-    return departs_on - timedelta(days=window_days)

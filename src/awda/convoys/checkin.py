@@ -15,6 +15,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from awda.access.rules import Actor, Permission
+from awda.access.services import require
+from awda.agreements.models import Agreement
 from awda.audit.services import record_event
 from awda.convoys.commands import CheckInIn
 from awda.convoys.models import Booking, Convoy, Movement
@@ -146,8 +148,6 @@ def check_in_arrival(session: Session, actor: Actor, code: str, command: CheckIn
 def _agreement_code(session: Session, convoy: Convoy) -> str | None:
     if convoy.agreement_id is None:
         return None
-    from awda.agreements.models import Agreement
-
     agreement = session.get(Agreement, convoy.agreement_id)
     return agreement.code if agreement else None
 
@@ -173,8 +173,6 @@ def missed_arrivals(
 
     With `raise_alarm`, each convoy's first alarm is an event (so an auditor sees who was told, when).
     """
-    from awda.access.services import require
-
     require(actor, Permission.READ_RECORDS)
     if raise_alarm:
         require(actor, Permission.MOVE_INTENTION)

@@ -12,22 +12,13 @@ from typing import Any
 
 import typer
 
-from awda.cli.common import CliState, JsonOption, emit, progress_bar, state
+from awda.cli.common import CliState, JsonOption, day_or_today, emit, progress_bar, state
 from awda.convoys.planner import DEFAULT_TIME_LIMIT
 from awda.convoys.rules import Plan
 from awda.errors import ValidationFailed
 
 app = typer.Typer(help="Convoys: schedules, waiting lists, plans, manifests, check-in.", no_args_is_help=True)
 TodayOption = typer.Option(None, "--today", help="As of this date (default: today).")
-
-
-def _day(text: str | None, field: str) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(field, "a date as YYYY-MM-DD") from None
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -140,7 +131,7 @@ def schedule_command(
         {
             "code": code,
             "site": site,
-            "departs_on": _day(on, "date"),
+            "departs_on": day_or_today(on, "date"),
             "destinations": [part for part in destinations.split(";") if part.strip()],
             "seats": seats,
             "agreement": agreement,
@@ -221,7 +212,9 @@ def waitlist_command(
             emit(lists, as_json, "\n".join(lines) or "nobody is waiting")
             return
         days = cli.runtime().settings.waitlist_priority_days
-        page = waiting_list(session, cli.actor(), origin, destination, _day(today, "today"), limit, offset, days)
+        page = waiting_list(
+            session, cli.actor(), origin, destination, day_or_today(today, "today"), limit, offset, days
+        )
     lines = [
         f"{i['position']:>5}  {i['household']}  {i['people']} people  since {i['waiting_since']}  "
         f"{i['expected_week'] or 'no date yet'}{' (estimate)' if i['expected_date_estimated'] else ''}"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from awda.access.rules import Actor, Permission, Role
 from awda.audit.services import record_event
 from awda.convoys.models import Booking, Convoy
-from awda.convoys.waitlist_rules import DEFAULT_PRIORITY_DAYS, reconfirmed_in_window
+from awda.convoys.waitlist_rules import DEFAULT_PRIORITY_DAYS, reconfirm_window_start, reconfirmed_in_window
 from awda.convoys.waitlists import placements
 from awda.db import action, utcnow
 from awda.errors import AuthenticationFailed, Conflict
@@ -67,7 +67,7 @@ def _authenticate(session: Session, vault: Vault, reference: str, pin: str, limi
     """The household whose reference and PIN these are; counts failures and locks (committed)."""
     code, digits = normalise_reference(reference), normalise_pin(pin)
     household = None if code is None else session.scalar(select(Household).where(Household.reference == code))
-    if household is None or household.erased_at is not None or household.pin_digest is None or code is None:
+    if code is None or household is None or household.erased_at is not None or household.pin_digest is None:
         raise AuthenticationFailed(NOT_RECOGNISED)
     now = utcnow()
     if household.pin_locked_until is not None and household.pin_locked_until > now:
@@ -136,7 +136,7 @@ def _status_view(session: Session, household: Household, today: date, limits: Li
     if convoy is not None:
         view["convoy"] = {
             "departs_on": convoy.departs_on.isoformat(),
-            "reconfirm_from": (convoy.departs_on - timedelta(days=limits.window_days)).isoformat(),
+            "reconfirm_from": reconfirm_window_start(convoy.departs_on, limits.window_days).isoformat(),
             "reconfirmed": reconfirmed_in_window(intention.reconfirmed_at, convoy.departs_on, limits.window_days),
         }
     return view

@@ -192,11 +192,16 @@ def _units_in_order(entries: Sequence[Waiting]) -> list[list[Waiting]]:
     return units
 
 
+def reconfirm_window_start(departs_on: date, window_days: int) -> date:
+    """The first day on which a re-confirmation counts for a convoy leaving on `departs_on`."""
+    return departs_on - timedelta(days=window_days)
+
+
 def reconfirmed_in_window(reconfirmed_at: datetime | None, departs_on: date, window_days: int) -> bool:
     """Whether the household re-confirmed within `window_days` before the convoy's day (or on it)."""
     if reconfirmed_at is None:
         return False
-    return departs_on - timedelta(days=window_days) <= reconfirmed_at.date() <= departs_on
+    return reconfirm_window_start(departs_on, window_days) <= reconfirmed_at.date() <= departs_on
 
 
 def iso_week_bounds(week: str) -> tuple[date, date]:

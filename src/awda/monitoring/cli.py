@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from awda.cli.common import JsonOption, emit, progress_bar, state
+from awda.cli.common import JsonOption, day_or_today, emit, progress_bar, state
 from awda.errors import ValidationFailed
 
 app = typer.Typer(help="Post-return monitoring: arrivals, follow-ups, incidents.", no_args_is_help=True)
 TodayOption = typer.Option(None, "--today", help="Report as of this date (default: today).")
-
-
-def _day(text: str | None, field: str = "today") -> date:
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(field, "a date as YYYY-MM-DD") from None
 
 
 def _members(text: str | None) -> list[int] | None:
@@ -52,7 +42,7 @@ def arrive_command(
         {
             "household_uid": household,
             "member_indexes": _members(members),
-            "arrived_on": _day(on, "on"),
+            "arrived_on": day_or_today(on, "on"),
             "place": place,
             "agreement": agreement,
             "intention": intention,
@@ -95,7 +85,7 @@ def overdue_command(
     runtime = cli.runtime()
     with runtime.sessions() as session:
         grace = runtime.settings.followup_grace_days
-        page = overdue_followups(session, cli.actor(), _day(today), grace, monitor, limit, offset)
+        page = overdue_followups(session, cli.actor(), day_or_today(today), grace, monitor, limit, offset)
     lines = [
         f"{i['followup_id']}  {i['household_id']}  {i['site']:<14} day {i['days_after_arrival']:>3}  "
         f"{i['days_overdue']:>4} days overdue  {i['monitor'] or '(unassigned)'}"
@@ -117,7 +107,7 @@ def record_command(
     from awda.monitoring.commands import FollowUpOutcomeIn
     from awda.monitoring.followups import record_outcome
 
-    command = FollowUpOutcomeIn.model_validate({"outcome": outcome, "contacted_on": _day(on, "on")})
+    command = FollowUpOutcomeIn.model_validate({"outcome": outcome, "contacted_on": day_or_today(on, "on")})
     cli = state(ctx)
     with cli.runtime().sessions() as session:
         new_version = record_outcome(session, cli.actor(), followup, command, version)
@@ -150,7 +140,7 @@ def unreached_command(
     with runtime.sessions() as session:
         limit = runtime.settings.followup_escalate_days
         action = escalate_unreached if escalate else unreached_households
-        rows = action(session, cli.actor(), _day(today), limit)
+        rows = action(session, cli.actor(), day_or_today(today), limit)
     lines = [f"{r['household_id']}  last contact {r['last_contact']}  ({r['days']} days)" for r in rows]
     emit(rows, as_json, "\n".join([*lines, f"{len(rows)} household(s) not reached for over {limit} days"]))
 
@@ -187,7 +177,7 @@ def incident_command(
     command = IncidentIn.model_validate(
         {
             "type": kind,
-            "occurred_on": _day(on, "on"),
+            "occurred_on": day_or_today(on, "on"),
             "date_precision": precision,
             "place": place,
             "persons": _person_refs(person),
