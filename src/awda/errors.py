@@ -58,6 +58,18 @@ class PreconditionRequired(AwdaError):
     title = "Precondition required"
 
 
+class TooManyAttempts(AwdaError):
+    """Too many failed attempts from this name or address: refused until `retry_after` seconds have passed."""
+
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        minutes = -(-self.retry_after // 60)
+        super().__init__(f"too many failed attempts; try again in {minutes} minute(s)")
+
+
 class ConfigurationError(AwdaError):
     """Settings or keys are missing or unsafe; the program refuses to start."""
 

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     waitlist_priority_days: int = 90
     pin_max_failures: int = 5
     pin_lock_minutes: int = 15
+    login_max_failures: int = 5
+    login_address_max_failures: int = 20
+    login_window_minutes: int = 15
+    login_lock_minutes: int = 15
+    session_hours: int = 8
 
     @property
     def effective_database_url(self) -> str:

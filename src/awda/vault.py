@@ -136,6 +136,11 @@ class Vault:
         mac.update(kind.encode() + b"\x00" + normalise_for_index(value).encode())
         return mac.digest()[:INDEX_BYTES]
 
+    def keyed_digest(self, purpose: str, data: bytes) -> bytes:
+        """HMAC-SHA256 of `data` under a key derived for `purpose` alone (form tokens, throttle counters)."""
+        key = _derive(self._master_key, b"awda/" + purpose.encode() + b"/v1")
+        return hmac.new(key, data, hashlib.sha256).digest()
+
     def seal_private_key(self, owner: str, private_key: PrivateKeyTypes) -> tuple[bytes, bytes]:
         """A signing key's private half as (wrapped data key, sealed PKCS#8), under a data key of its own."""
         pkcs8 = private_key.private_bytes(

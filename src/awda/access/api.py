@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from awda.access import services
-from awda.web.deps import CurrentActor, RuntimeDep, SessionDep
+from awda.access import services, throttle
+from awda.web.deps import ClientAddress, CurrentActor, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["auth"])
 
@@ -20,9 +20,13 @@ class Login(BaseModel):
 
 
 @router.post("/auth/token", status_code=status.HTTP_201_CREATED)
-def create_token(login: Login, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """A bearer token for these credentials; send it as `Authorization: Bearer ...`."""
-    actor = services.authenticate(session, login.username, login.password)
+def create_token(login: Login, session: SessionDep, runtime: RuntimeDep, address: ClientAddress) -> dict[str, Any]:
+    """A bearer token for these credentials; send it as `Authorization: Bearer ...`.
+
+    Too many failures for one username or from one address lock it for a while (429 with Retry-After).
+    """
+    with throttle.guarded(runtime, throttle.login_gates(runtime, login.username, address)):
+        actor = services.authenticate(session, login.username, login.password)
     hours = runtime.settings.token_ttl_hours
     token = services.issue_token(session, actor, hours, "api")
     return {"access_token": token, "token_type": "bearer", "expires_in": hours * 3600, "role": actor.role.value}

@@ -144,6 +144,14 @@ def actor_for_token(session: Session, token: str) -> Actor:
     return actor_for_user(session, user)
 
 
+def own_sites(session: Session, actor: Actor) -> list[Site]:
+    """The sites in the actor's scope (every site for admins and all-sites users), by code."""
+    query = select(Site).order_by(Site.code)
+    if not (actor.all_sites or actor.role == Role.ADMIN):
+        query = query.where(Site.id.in_(actor.site_ids))
+    return list(session.scalars(query).all())
+
+
 def list_users(session: Session, actor: Actor) -> list[dict[str, object]]:
     require(actor, Permission.MANAGE_USERS)
     users = session.scalars(select(User).order_by(User.username)).all()

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from awda.access import throttle
 from awda.convoys import booking, checkin, selfservice, services, waitlists
 from awda.convoys.commands import CheckInIn, ConvoyIn, PlanWeekIn, StatusLookupIn
 from awda.convoys.manifest import manifest_csv as write_manifest_csv
@@ -21,7 +22,7 @@ from awda.convoys.messages import sender_from_setting
 from awda.convoys.waitlist_rules import iso_week_bounds
 from awda.errors import ValidationFailed
 from awda.settings import Settings
-from awda.web.deps import CurrentActor, RuntimeDep, SessionDep, VaultDep
+from awda.web.deps import ClientAddress, CurrentActor, RuntimeDep, SessionDep, VaultDep
 
 router = APIRouter(prefix="/convoys", tags=["convoys"])
 status_router = APIRouter(prefix="/status", tags=["households' own status"])
@@ -135,14 +136,23 @@ def _limits(settings: Settings) -> selfservice.Limits:
 
 
 @status_router.post("")
-def own_status(command: StatusLookupIn, session: SessionDep, runtime: RuntimeDep, vault: VaultDep) -> dict[str, Any]:
-    """A household's own status: position, expected week, convoy date. Nothing about anyone else."""
+def own_status(
+    command: StatusLookupIn, session: SessionDep, runtime: RuntimeDep, vault: VaultDep, address: ClientAddress
+) -> dict[str, Any]:
+    """A household's own status: position, expected week, convoy date. Nothing about anyone else.
+
+    Wrong PINs lock the reference; too many failed lookups from one address lock the address (429).
+    """
     limits = _limits(runtime.settings)
-    return selfservice.household_status(session, vault, command.reference, command.pin, date.today(), limits)
+    with throttle.guarded(runtime, [throttle.address_gate(runtime, "status-address", address)]):
+        return selfservice.household_status(session, vault, command.reference, command.pin, date.today(), limits)
 
 
 @status_router.post("/reconfirm")
-def reconfirm(command: StatusLookupIn, session: SessionDep, runtime: RuntimeDep, vault: VaultDep) -> dict[str, Any]:
+def reconfirm(
+    command: StatusLookupIn, session: SessionDep, runtime: RuntimeDep, vault: VaultDep, address: ClientAddress
+) -> dict[str, Any]:
     """The household re-confirms that it still wants to travel."""
     limits = _limits(runtime.settings)
-    return selfservice.reconfirm_by_household(session, vault, command.reference, command.pin, date.today(), limits)
+    with throttle.guarded(runtime, [throttle.address_gate(runtime, "status-address", address)]):
+        return selfservice.reconfirm_by_household(session, vault, command.reference, command.pin, date.today(), limits)

@@ -46,6 +46,14 @@ VaultDep = Annotated[Vault, Depends(get_vault)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, run uvicorn with --proxy-headers so this is the real client)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
 def current_actor(
     session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Actor:

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from awda.errors import AuthenticationFailed, AwdaError, ValidationFailed
+from awda.errors import AuthenticationFailed, AwdaError, TooManyAttempts, ValidationFailed
 from awda.vault import VaultError
 
 PROBLEM_JSON = "application/problem+json"
@@ -29,6 +29,8 @@ async def _awda_error(_request: Request, error: Exception) -> JSONResponse:
         return problem(error.status, error.title, str(error), errors=[{"field": error.field, "message": error.message}])
     if isinstance(error, AuthenticationFailed):
         return problem(401, error.title, str(error))
+    if isinstance(error, TooManyAttempts):
+        return problem(429, error.title, str(error), headers={"Retry-After": str(error.retry_after)})
     return problem(error.status, error.title, str(error))
 
 

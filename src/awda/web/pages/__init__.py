@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from starlette.responses import Response
 
+from awda.web.pages.auth import FormRefused, SignInRequired, sign_in_redirect
 from awda.web.pages.landing import router as landing_router
 from awda.web.pages.rendering import STATIC_PREFIX, CachedStaticFiles, Pages, render
+from awda.web.pages.session import router as session_router
 from awda.web.pages.verify import router as verify_router
 
 __all__ = ["install", "render"]
@@ -15,5 +18,11 @@ def install(app: FastAPI) -> None:
     """Compile the catalogues, build the template environments, mount /static and add the page routes."""
     app.state.pages = Pages.build()
     app.mount(STATIC_PREFIX, CachedStaticFiles(packages=[("awda.web", "static")]), name="static")
-    for router in (landing_router, verify_router):
+    for router in (landing_router, verify_router, session_router):
         app.include_router(router)
+    app.add_exception_handler(SignInRequired, sign_in_redirect)
+    app.add_exception_handler(FormRefused, _form_refused)
+
+
+def _form_refused(request: Request, _error: Exception) -> Response:
+    return render(request, "refused.html", status_code=403)
