@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     login_lock_minutes: int = 15
     session_hours: int = 8
+    tree_head_minutes: int = 60  # 0: only on demand (awda audit head)
 
     @property
     def effective_database_url(self) -> str:

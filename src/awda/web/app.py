@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from awda import __version__
 from awda.access.api import router as auth_router
 from awda.agreements.api import router as agreements_router
+from awda.audit.schedule import HeadSchedule
 from awda.cards.api import router as cards_router
 from awda.cards.documents import StatusListCache
 from awda.convoys.api import router as convoys_router
@@ -22,9 +26,25 @@ from awda.web import pages, problems
 API_PREFIX = "/api/v1"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves, sign tree heads of the event log periodically (AWDA_TREE_HEAD_MINUTES)."""
+    runtime: Runtime = app.state.runtime
+    minutes = runtime.settings.tree_head_minutes
+    schedule = HeadSchedule(runtime, minutes * 60.0) if minutes > 0 else None
+    if schedule is not None:
+        schedule.start()
+    try:
+        yield
+    finally:
+        if schedule is not None:
+            schedule.stop()
+
+
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; refuses to start without a safe master key (see awda.vault)."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="awda API",
         version=__version__,
         description="Registry of displaced households and their intentions. Errors are RFC 9457 problem+json.",
