@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from awda.access import throttle
 from awda.access.models import ApiToken, LoginThrottle
-from awda.access.throttling import Count, Limit, after_failure, retry_after, starts_lock
+from awda.access.throttling import Count, Limit, release, reserve, retry_after
 from awda.audit.models import Event
 from awda.db import utcnow
+from awda.errors import AuthenticationFailed, TooManyAttempts
 from awda.households.reference import new_reference
 from awda.runtime import Runtime
 from awda.web.pages.auth import safe_next
@@ -60,20 +61,25 @@ def count(session: Session, model: type, *where: object) -> int:
 # The pure rules
 
 
-def test_failures_lock_after_the_limit_and_start_afresh_after_the_window_or_the_lock() -> None:
+def test_three_attempts_fail_the_fourth_locks_and_a_window_or_a_served_lock_starts_afresh() -> None:
     now = utcnow()
     limit = Limit(3, timedelta(minutes=15), timedelta(minutes=10))
-    one = after_failure(None, now, limit)
-    two = after_failure(one, now + timedelta(minutes=1), limit)
-    three = after_failure(two, now + timedelta(minutes=2), limit)
-    assert (one.failures, two.failures, three.failures) == (1, 2, 3)
-    assert two.locked_until is None and three.locked_until == now + timedelta(minutes=12)
-    assert starts_lock(two, three, now + timedelta(minutes=2)) and not starts_lock(one, two, now)
-    assert retry_after(three, now + timedelta(minutes=11, seconds=30)) == 30
-    assert retry_after(three, now + timedelta(minutes=12)) is None
-    # A served lock, or a window gone by, counts from one again.
-    assert after_failure(three, now + timedelta(minutes=13), limit) == Count(1, now + timedelta(minutes=13), None)
-    assert after_failure(two, now + timedelta(minutes=16), limit).failures == 1
+    count = None
+    for minute in range(3):
+        decision = reserve(count, now + timedelta(minutes=minute), limit)
+        assert decision.allowed and not decision.locks
+        count = decision.count
+    assert count is not None and count.failures == 3
+    fourth = reserve(count, now + timedelta(minutes=3), limit)
+    assert not fourth.allowed and fourth.locks and fourth.count.locked_until == now + timedelta(minutes=13)
+    locked = reserve(fourth.count, now + timedelta(minutes=4), limit)
+    assert not locked.allowed and not locked.locks  # the lock is logged once
+    assert retry_after(fourth.count, now + timedelta(minutes=12, seconds=30)) == 30
+    served = reserve(fourth.count, now + timedelta(minutes=13), limit)
+    assert served.allowed and served.count == Count(1, now + timedelta(minutes=13), None)
+    # A success gives its attempt back; a window gone by counts from one again.
+    assert release(Count(2, now, None)) == Count(1, now, None) and release(Count(0, now, None)).failures == 0
+    assert reserve(Count(2, now, None), now + timedelta(minutes=16), limit).count.failures == 1
 
 
 @pytest.mark.parametrize(
@@ -211,18 +217,38 @@ def test_household_lookups_are_throttled_per_address(client: TestClient) -> None
     assert refused.status_code == 429 and refused.headers["content-type"] == PROBLEM
 
 
-def test_concurrent_failures_are_all_counted(runtime: Runtime, session: Session) -> None:
-    gate = throttle.Gate("user", b"k" * 32, Limit(1000, timedelta(hours=1), timedelta(minutes=1)), "someone")
-    workers = [
-        threading.Thread(target=lambda: [throttle.record_failure(runtime, gate) for _ in range(5)]) for _ in range(6)
-    ]
+def test_parallel_attempts_cannot_all_pass_before_the_first_fails(runtime: Runtime, session: Session) -> None:
+    gate = throttle.Gate("user", b"k" * 32, Limit(10, timedelta(hours=1), timedelta(minutes=1)), "someone")
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        try:
+            with throttle.guarded(runtime, [gate]):
+                raise AuthenticationFailed("wrong password")
+        except AuthenticationFailed:
+            outcomes.append("tried")
+        except TooManyAttempts:
+            outcomes.append("refused")
+
+    workers = [threading.Thread(target=attempt) for _ in range(30)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
+    assert sorted(outcomes).count("tried") == 10 and len(outcomes) == 30
     session.expire_all()
     row = session.get(LoginThrottle, gate.key)
-    assert row is not None and row.failures == 30
+    assert row is not None and row.failures == 10 and row.locked_until is not None
+
+
+def test_an_address_gets_its_attempt_back_when_it_succeeds(runtime: Runtime, session: Session) -> None:
+    gate = throttle.address_gate(runtime, "address", "192.0.2.7")
+    for _ in range(50):  # far more than the limit of 20: good sign-ins from a shared address never lock it
+        with throttle.guarded(runtime, [gate]):
+            pass
+    session.expire_all()
+    row = session.get(LoginThrottle, gate.key)
+    assert row is not None and row.failures == 0 and row.locked_until is None
 
 
 # Every page against every role

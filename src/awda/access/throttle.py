@@ -1,8 +1,9 @@
 """Throttling failed sign-ins and household PIN lookups, per username and per client address.
 
 Counts are kept in the database (so every worker process shares them) under a keyed digest of the
-username or address: the table names nobody. A locked key is refused before the password is even
-checked, so a lock also spares the CPU the Argon2 work an attacker would make it do.
+username or address: the table names nobody. Each attempt is counted before the password is
+checked (pure rules: `throttling.py`), so parallel guesses are bounded too, and a locked key is
+refused before any Argon2 work, which also spares the CPU an attacker would make it do.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, case, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from awda.access.models import LoginThrottle
 from awda.access.rules import Actor, Role
-from awda.access.throttling import Count, Limit, after_failure, retry_after, starts_lock
+from awda.access.throttling import Count, Limit, reserve, retry_after
 from awda.audit.services import record_event
 from awda.db import utcnow
 from awda.errors import AuthenticationFailed, TooManyAttempts
@@ -63,35 +64,39 @@ def address_gate(runtime: Runtime, kind: str, address: str, limit: Limit | None 
 
 @contextmanager
 def guarded(runtime: Runtime, gates: list[Gate]) -> Iterator[None]:
-    """Refuse locked gates (429); count an AuthenticationFailed raised inside; on success clear the username's
-    count (an address's count is not cleared: one good PIN must not buy more guesses at others)."""
-    check(runtime, gates)
+    """Count the attempt on every gate before it runs (429 when a gate is locked); an AuthenticationFailed
+    inside stays counted, anything else gives the count back. On success the username's count is cleared;
+    an address only gets this attempt back (one good PIN must not buy more guesses at others)."""
+    reserved: list[Gate] = []
+    try:
+        for gate in gates:
+            reserve_attempt(runtime, gate)
+            reserved.append(gate)
+    except TooManyAttempts:
+        for gate in reserved:
+            give_back(runtime, gate)
+        raise
     try:
         yield
     except AuthenticationFailed:
+        raise
+    except BaseException:
         for gate in gates:
-            record_failure(runtime, gate)
+            give_back(runtime, gate)
         raise
     for gate in gates:
         if gate.kind == "user":
             clear(runtime, gate)
+        else:
+            give_back(runtime, gate)
 
 
-def check(runtime: Runtime, gates: list[Gate]) -> None:
-    now = utcnow()
-    with runtime.sessions() as session:
-        waits = [retry_after(_count(session.get(LoginThrottle, gate.key)), now) for gate in gates]
-    locked = [wait for wait in waits if wait is not None]
-    if locked:
-        raise TooManyAttempts(max(locked))
-
-
-def record_failure(runtime: Runtime, gate: Gate) -> None:
-    """Count one failure in its own transaction (committed though the request fails); log a new lock."""
+def reserve_attempt(runtime: Runtime, gate: Gate) -> None:
+    """Count one attempt in its own transaction (so it stays counted though the request fails)."""
     for attempt in range(2):
         with runtime.sessions() as session:
             try:
-                _count_failure(session, gate)
+                _reserve(session, gate)
                 return
             except IntegrityError:
                 session.rollback()  # another request created the row first: count again on it
@@ -99,31 +104,39 @@ def record_failure(runtime: Runtime, gate: Gate) -> None:
                     raise
 
 
-def _count_failure(session: Session, gate: Gate) -> None:
+def _reserve(session: Session, gate: Gate) -> None:
     now = utcnow()
     # A write that changes nothing comes first, so it takes the row's lock before the read: no lost counts.
     touch = update(LoginThrottle).where(LoginThrottle.key == gate.key).values(failures=LoginThrottle.failures)
     found = cast(CursorResult[Any], session.execute(touch)).rowcount > 0
     row = session.get(LoginThrottle, gate.key, populate_existing=True) if found else None
-    before = _count(row)
+    decision = reserve(_count(row), now, gate.limit)
     if row is None:
         row = LoginThrottle(key=gate.key, failures=0, window_start=now)
         session.add(row)
-        session.flush()
-    after = after_failure(before, now, gate.limit)
-    row.failures, row.window_start, row.locked_until = after.failures, after.window_start, after.locked_until
-    if starts_lock(before, after, now):
+    counted = decision.count
+    row.failures, row.window_start, row.locked_until = counted.failures, counted.window_start, counted.locked_until
+    if decision.locks:
         minutes = gate.limit.lock // timedelta(minutes=1)
         record_event(session, GATE, "lock_sign_in", gate.kind, gate.subject, {"minutes": minutes})
     session.commit()
+    if not decision.allowed:
+        raise TooManyAttempts(retry_after(counted, now) or 1)
+
+
+def give_back(runtime: Runtime, gate: Gate) -> None:
+    """Return one counted attempt (it did not fail), atomically."""
+    failures = LoginThrottle.failures
+    with runtime.sessions() as session:
+        lowered = case((failures > 0, failures - 1), else_=0)
+        session.execute(update(LoginThrottle).where(LoginThrottle.key == gate.key).values(failures=lowered))
+        session.commit()
 
 
 def clear(runtime: Runtime, gate: Gate) -> None:
     with runtime.sessions() as session:
-        row = session.get(LoginThrottle, gate.key)
-        if row is not None:
-            session.delete(row)
-            session.commit()
+        session.execute(delete(LoginThrottle).where(LoginThrottle.key == gate.key))
+        session.commit()
 
 
 def _count(row: LoginThrottle | None) -> Count | None:
