@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench fuzz clean
 
 $(STAMP): pyproject.toml scripts/system-packages
 	scripts/system-packages
@@ -27,6 +27,10 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Schemathesis against a live app on 127.0.0.1 (docs/fuzz.md); FUZZ_MAX_EXAMPLES, FUZZ_SECONDS, FUZZ_ENGINE.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

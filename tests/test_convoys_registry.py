@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,7 @@ def test_plan_week_books_within_seats_keeps_groups_and_tells_households(
     assert message["to"] == factories.HEAD_PHONE and departs.isoformat() in message["text"]
     assert factories.HEAD_NAME_LAT not in message["text"] and "C4301" not in message["text"]
     assert outbox.stat().st_mode & 0o077 == 0
+    assert datetime.fromisoformat(message["queued_at"]).tzinfo is not None  # for retention
     with pytest.raises(Conflict, match="no scheduled convoy"):
         booking.plan_week(session, SYSTEM, PlanWeekIn(week=_week(departs + timedelta(days=30))))
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, text
+from sqlalchemy.exc import DBAPIError
 
 
 class BulkInserter:
@@ -68,6 +69,10 @@ class BulkInserter:
         cursor = self.connection.connection.cursor()
         try:
             cursor.executemany(sql, rows)
+        except self.connection.dialect.loaded_dbapi.Error as error:
+            # Raised as SQLAlchemy would (an IntegrityError for a unique key taken meanwhile), so
+            # callers and shells handle driver errors the same on every path.
+            raise DBAPIError.instance(sql, None, error, self.connection.dialect.loaded_dbapi.Error) from error
         finally:
             cursor.close()
 

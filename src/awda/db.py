@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,13 +10,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
-from awda.errors import StaleVersion
+from awda.errors import Conflict, StaleVersion
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL needs 64 bits at registry scale.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -106,8 +108,14 @@ def migrate(engine: Engine) -> None:
 
 @contextmanager
 def action(session: Session) -> Iterator[Session]:
-    """One named action's transaction: commit on success, roll back on any error."""
+    """One named action's transaction: commit on success, roll back on any error.
+
+    On SQLite the action holds the database's write lock from its first read (BEGIN IMMEDIATE),
+    so what it reads cannot change before it commits: SQLite actions run one after another.
+    PostgreSQL stays at READ COMMITTED; actions lock what they read to decide (docs/architecture.md).
+    """
     try:
+        _hold_sqlite_write_lock(session)
         yield session
         session.commit()
     except StaleDataError:
@@ -116,3 +124,42 @@ def action(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def _hold_sqlite_write_lock(session: Session) -> None:
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    # The sqlite3 module opens its own transaction only at the first write; reads before it would
+    # see a state another writer can change before this action commits (a lost update).
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
+
+
+def serialise(session: Session, name: str) -> None:
+    """Hold off every other action that serialises on `name` until this transaction ends.
+
+    For allocations with no row to lock (the first signing key, say). PostgreSQL: a transaction
+    advisory lock; SQLite: nothing more is needed, an action already holds the write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def written_meanwhile(error: IntegrityError) -> Conflict | None:
+    """The Conflict a shell shows when a unique key was taken by a concurrent writer, else None.
+
+    A check-then-insert (a source reference, a username, an arrival) can race another request
+    that inserts the same key between the check and the commit; the unique constraint refuses
+    the second one, which is a conflict for the user, not an internal error.
+    """
+    original = error.orig
+    unique = getattr(original, "sqlstate", None) == "23505" or getattr(original, "sqlite_errorname", "") in {
+        "SQLITE_CONSTRAINT_UNIQUE",
+        "SQLITE_CONSTRAINT_PRIMARYKEY",
+    }
+    if not unique:
+        return None
+    return Conflict("the same record was written by someone else meanwhile; read it again")

@@ -52,6 +52,10 @@ class StaleVersion(AwdaError):
     status = 412
     title = "Precondition failed"
 
+    def __init__(self, message: str, current_version: int | None = None) -> None:
+        self.current_version = current_version  # sent back (ETag) so the client can re-read and retry
+        super().__init__(message)
+
 
 class PreconditionRequired(AwdaError):
     status = 428

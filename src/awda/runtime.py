@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from awda.backup.ledger import ErasureLedger, attach
 from awda.db import make_engine, migrate, session_factory
 from awda.settings import Settings
 from awda.vault import Vault, load_master_key
@@ -22,8 +23,12 @@ class Runtime:
 
 def open_runtime(settings: Settings, *, upgrade: bool = True) -> Runtime:
     """Connect, bring the schema up to date and load the master key (refusing unsafe ones)."""
-    vault = Vault(load_master_key(settings))
+    master_key = load_master_key(settings)
+    vault = Vault(master_key)
     engine = make_engine(settings.effective_database_url)
     if upgrade:
         migrate(engine)
-    return Runtime(settings, engine, session_factory(engine), vault)
+    sessions = session_factory(engine)
+    # Erasures append to the ledger outside the database (docs/backup.md).
+    attach(sessions, ErasureLedger.for_settings(settings, master_key))
+    return Runtime(settings, engine, sessions, vault)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,12 +33,23 @@ class Settings(BaseSettings):
     waitlist_priority_days: int = 90
     pin_max_failures: int = 5
     pin_lock_minutes: int = 15
+    import_commit_rows: int = Field(default=25_000, ge=1)  # rows per import transaction (docs/import.md)
+    max_body_bytes: int = 1_048_576  # JSON and form bodies (web/limits.py)
+    max_upload_bytes: int = 8_388_608  # multipart uploads
     login_max_failures: int = 5
     login_address_max_failures: int = 20
     login_window_minutes: int = 15
     login_lock_minutes: int = 15
     session_hours: int = 8
     tree_head_minutes: int = 60  # 0: only on demand (awda audit head)
+    # Backups, the erasure ledger and retention (docs/backup.md); a retention period of 0 is off.
+    backup_dir: Path | None = None
+    erasure_ledger: Path | None = None
+    retention_token_days: int = 30
+    retention_pin_days: int = 30
+    retention_outbox_days: int = 30
+    retention_household_days: int = 0
+    retention_backup_days: int = 90
 
     @property
     def effective_database_url(self) -> str:

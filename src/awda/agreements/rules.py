@@ -58,7 +58,8 @@ def check_term(term: Mapping[str, object], position: int) -> TermRecord:
     if applies_to not in TERM_SUBJECTS:
         raise ValidationFailed(f"{field}.applies_to", f"use one of {', '.join(sorted(TERM_SUBJECTS))}")
     duration = term.get("duration_days")
-    if not isinstance(duration, int | str) or not str(duration).isdigit() or not 0 < int(duration) <= 36500:
+    text = str(duration)
+    if not isinstance(duration, int | str) or not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 36500:
         raise ValidationFailed(f"{field}.duration_days", "a whole number of days between 1 and 36500")
     return TermRecord(code, kind, applies_to, int(duration))
 
@@ -77,6 +78,8 @@ def parse_terms_json(text: str) -> list[Mapping[str, object]]:
         terms = json.loads(text or "[]")
     except json.JSONDecodeError as error:
         raise ValidationFailed("terms", f"not valid JSON: {error.msg}") from error
+    except (ValueError, RecursionError):  # a number of thousands of digits; arrays nested thousands deep
+        raise ValidationFailed("terms", "not JSON awda can read (a huge number or deep nesting)") from None
     if not isinstance(terms, list) or not all(isinstance(term, dict) for term in terms):
         raise ValidationFailed("terms", "a JSON list of objects")
     return terms

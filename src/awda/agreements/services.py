@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from awda.places.models import Place
 from awda.tables import read_rows
 
 FILE_COLUMNS = ("agreement_id", "name_en", "name_ar", "area_pcode", "guarantor", "signed_on", "terms")
+TEXT_LIMITS = {"name_en": 200, "name_ar": 200, "guarantor": 200, "parties": 400}
 
 
 def _area_id(session: Session, pcode: str | None) -> int | None:
@@ -80,6 +83,9 @@ def record_from_row(cells: dict[str, str]) -> AgreementRecord:
     for field, value in (("name_en", name_en), ("name_ar", name_ar), ("guarantor", guarantor)):
         if not value:
             raise ValidationFailed(field, "required")
+    for field, limit in TEXT_LIMITS.items():  # the column sizes: PostgreSQL refuses longer text
+        if len(cells.get(field, "").strip()) > limit:
+            raise ValidationFailed(field, f"is longer than {limit} characters")
     return AgreementRecord(
         code=check_code(cells.get("agreement_id", ""), "agreement_id"),
         name_en=name_en,
@@ -93,7 +99,8 @@ def record_from_row(cells: dict[str, str]) -> AgreementRecord:
     )
 
 
-def _file_records(path: Path) -> list[AgreementRecord]:
+def _file_records(path: Path) -> list[tuple[int, AgreementRecord]]:
+    """(file row, record) for each row; the first bad cell raises, naming its row."""
     rows = read_rows(path)
     header = [cell.strip() for cell in next(rows, [])]
     missing = [column for column in FILE_COLUMNS if column not in header]
@@ -101,11 +108,17 @@ def _file_records(path: Path) -> list[AgreementRecord]:
         raise ValidationFailed(missing[0], "column missing from the file's header", row=1)
     records = []
     for number, cells in enumerate(rows, start=2):
-        try:
-            records.append(record_from_row(dict(zip(header, cells, strict=False))))
-        except ValidationFailed as error:
-            raise ValidationFailed(error.field, error.message, row=number) from None
+        with _naming_row(number):
+            records.append((number, record_from_row(dict(zip(header, cells, strict=False)))))
     return records
+
+
+@contextmanager
+def _naming_row(number: int) -> Iterator[None]:
+    try:
+        yield
+    except ValidationFailed as error:
+        raise ValidationFailed(error.field, error.message, row=number) from None
 
 
 def import_agreements(session: Session, actor: Actor, path: Path) -> dict[str, int]:
@@ -115,9 +128,10 @@ def import_agreements(session: Session, actor: Actor, path: Path) -> dict[str, i
     existing = set(session.scalars(select(Agreement.code)))
     created = 0
     with action(session):
-        for record in records:
+        for number, record in records:
             if record.code not in existing:
-                _insert(session, actor, record)
+                with _naming_row(number):  # an area P-code the gazetteer lacks
+                    _insert(session, actor, record)
                 existing.add(record.code)
                 created += 1
     return {"rows": len(records), "created": created, "skipped": len(records) - created}

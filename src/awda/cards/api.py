@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from awda.cards import documents, keys, services
 from awda.cards.printing import render_pdf, render_png
+from awda.days import Moment
 from awda.web.deps import CurrentActor, RuntimeDep, SessionDep, StatusListsDep, VaultDep
 
 router = APIRouter(tags=["cards"])
@@ -26,7 +27,7 @@ class RevokeIn(BaseModel):
 
 class VerifyIn(BaseModel):
     text: str = Field(max_length=8192, description="The card's QR text, AW1:...")
-    at: datetime | None = Field(None, description="Verify as of this time (default: now).")
+    at: Moment | None = Field(None, description="Verify as of this time (default: now).")
 
 
 @router.post("/cards", status_code=status.HTTP_201_CREATED)

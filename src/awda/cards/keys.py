@@ -21,12 +21,16 @@ from awda.audit.services import record_event
 from awda.cards.cose import kid_for
 from awda.cards.models import Card, IssuerKey
 from awda.cards.rules import check_algorithm
-from awda.db import action, utcnow
+from awda.db import action, serialise, utcnow
 from awda.errors import Conflict
 from awda.vault import Vault
 
 SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 TRUST_LIST_FORMAT = "awda-trust-list/1"
+
+
+# The lock that card issuance and key rotation take turns on (`db.serialise`).
+CARD_ISSUANCE = "card-issuance"
 
 
 def _owner(kid: bytes) -> str:
@@ -53,6 +57,7 @@ def create_issuer_key(session: Session, vault: Vault, actor: Actor, issuer: str,
     wrapped, sealed = vault.seal_private_key(_owner(kid), private_key)
     now = utcnow()
     with action(session):
+        serialise(session, CARD_ISSUANCE)  # two rotations at once must not leave two active keys
         previous = list(session.scalars(select(IssuerKey).where(IssuerKey.active)))
         for old in previous:
             old.active, old.retired_at = False, now

@@ -18,11 +18,11 @@ from awda.agreements.models import Agreement
 from awda.agreements.services import agreement_by_code
 from awda.audit.services import record_event
 from awda.cards.claims import CardClaims, Holder, encode_card
-from awda.cards.keys import active_key, signing_key
+from awda.cards.keys import CARD_ISSUANCE, active_key, signing_key
 from awda.cards.models import Card, IssuerKey
 from awda.cards.rules import check_reason, expiry, status_list_uri
 from awda.cards.statuslist import StatusBits, sign_status_list
-from awda.db import action, utcnow
+from awda.db import action, serialise, utcnow
 from awda.errors import Conflict, NotFound
 from awda.households.models import Consent, Household, Person
 from awda.households.services import current_consent
@@ -95,6 +95,8 @@ def _text_or_none(value: object) -> str | None:
 def _issue(
     session: Session, vault: Vault, settings: Settings, actor: Actor, eligible: _Eligible, agreement: Agreement
 ) -> IssuedCard:
+    # Status indexes are allocated as max + 1: issuances (and key rotations) take turns.
+    serialise(session, CARD_ISSUANCE)
     key = active_key(session, lock=True)
     card_uid = new_uid()
     issued_at = utcnow().replace(microsecond=0)
@@ -232,9 +234,10 @@ def revoke_card(session: Session, actor: Actor, card_uid: str, reason: str) -> d
     """Revoke a card: its bit in the next status list is set; verifiers holding that list refuse it."""
     check_reason(reason)
     card, household = _card_in_scope(session, actor, card_uid, Permission.REVOKE_CARDS)
-    if card.revoked_at is not None:
-        raise Conflict(f"card {card_uid} was revoked already ({card.revoked_reason})")
     with action(session):
+        session.refresh(card, with_for_update={"key_share": True})  # a concurrent revocation is seen, not overwritten
+        if card.revoked_at is not None:
+            raise Conflict(f"card {card_uid} was revoked already ({card.revoked_reason})")
         card.revoked_at, card.revoked_reason, card.revoked_by = utcnow(), reason, actor.user_id
         payload = {"reason": reason, "status_index": card.status_index}
         record_event(session, actor, "revoke_card", "card", card.uid, payload, household.site_id)

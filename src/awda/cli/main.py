@@ -8,18 +8,22 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from awda.access import cli as users_cli
 from awda.agreements import cli as agreements_cli
 from awda.audit import cli as audit_cli
+from awda.backup import cli as backup_cli
 from awda.cards import cli as cards_cli
 from awda.cli import setup
 from awda.cli.common import CliState, JsonOption, emit, progress_bar, state
 from awda.convoys import cli as convoys_cli
+from awda.db import written_meanwhile
 from awda.errors import AwdaError
 from awda.households import cli as households_cli
 from awda.monitoring import cli as monitoring_cli
 from awda.places import cli as places_cli
+from awda.retention import cli as retention_cli
 from awda.stats import cli as stats_cli
 from awda.vault import VaultError
 
@@ -40,6 +44,9 @@ app.add_typer(cards_cli.app, name="cards")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(convoys_cli.app, name="convoys")
 app.add_typer(monitoring_cli.app, name="monitoring")
+app.add_typer(retention_cli.app, name="retention")
+app.command("backup")(backup_cli.backup_command)
+app.command("restore")(backup_cli.restore_command)
 
 
 @app.callback()
@@ -179,6 +186,12 @@ def main() -> None:
         sys.exit(2)
     except VaultError as error:
         typer.echo(f"error: protected data could not be opened ({error}); check the master key", err=True)
+        sys.exit(1)
+    except IntegrityError as error:  # a unique key taken by a concurrent writer is a conflict, not a crash
+        conflict = written_meanwhile(error)
+        if conflict is None and os.environ.get("AWDA_DEBUG"):
+            raise
+        typer.echo(f"error: {conflict or 'unexpected IntegrityError; run with AWDA_DEBUG=1 for details'}", err=True)
         sys.exit(1)
     except Exception as error:  # the last line of defence: no traceback to a user
         if os.environ.get("AWDA_DEBUG"):

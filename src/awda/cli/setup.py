@@ -62,7 +62,8 @@ def import_file(cli: CliState, path: Path, progress: bool) -> ImportReport:
     runtime = cli.runtime()
     total = _count_lines(path) if progress else None
     with runtime.sessions() as session, progress_bar("importing", total, progress) as advance:
-        return import_registrations(session, runtime.vault, cli.actor(), path, advance)
+        commit_rows = runtime.settings.import_commit_rows
+        return import_registrations(session, runtime.vault, cli.actor(), path, advance, commit_rows=commit_rows)
 
 
 def _count_lines(path: Path) -> int | None:

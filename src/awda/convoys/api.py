@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from awda.access import throttle
 from awda.convoys import booking, checkin, selfservice, services, waitlists
@@ -20,14 +20,14 @@ from awda.convoys.manifest import manifest_pdf as render_manifest_pdf
 from awda.convoys.manifests import convoy_manifest
 from awda.convoys.messages import sender_from_setting
 from awda.convoys.waitlist_rules import iso_week_bounds
+from awda.days import Day
 from awda.errors import ValidationFailed
 from awda.settings import Settings
 from awda.web.deps import ClientAddress, CurrentActor, RuntimeDep, SessionDep, VaultDep
+from awda.web.edge import Hours, Limit, Offset
 
 router = APIRouter(prefix="/convoys", tags=["convoys"])
 status_router = APIRouter(prefix="/status", tags=["households' own status"])
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -61,7 +61,7 @@ def waiting_list(
     session: SessionDep,
     actor: CurrentActor,
     runtime: RuntimeDep,
-    today: date | None = None,
+    today: Day | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def waiting_list(
 
 @router.get("/missing")
 def missing(
-    session: SessionDep, actor: CurrentActor, runtime: RuntimeDep, hours: Annotated[int | None, Query(ge=1)] = None
+    session: SessionDep, actor: CurrentActor, runtime: RuntimeDep, hours: Hours | None = None
 ) -> dict[str, Any]:
     return checkin.missed_arrivals(session, actor, hours or runtime.settings.arrival_alarm_hours)
 

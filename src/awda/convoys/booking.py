@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from awda.access.rules import Actor, Permission
@@ -25,7 +25,7 @@ from awda.convoys.planner import plan_convoys
 from awda.convoys.rules import Plan, WaitingHousehold
 from awda.convoys.services import load_convoy
 from awda.convoys.waitlist_rules import Waiting, iso_week_bounds, reconfirm_window_start, reconfirmed_in_window
-from awda.convoys.waitlists import scope_of, upcoming_convoys, waiting_entries
+from awda.convoys.waitlists import HOLDING_SEAT, LIVE_BOOKING, scope_of, upcoming_convoys, waiting_entries
 from awda.db import action, utcnow
 from awda.errors import Conflict, ValidationFailed
 from awda.households.models import Household, Intention, Person
@@ -82,7 +82,10 @@ def plan_week(
 
 def _book(session: Session, actor: Actor, plan: Plan, entries: dict[str, Waiting]) -> list[int]:
     codes = set(plan.assignments.values())
-    convoys = {c.code: c for c in session.scalars(select(Convoy).where(Convoy.code.in_(codes)))}
+    # The plan was made from seats counted before this transaction: lock the convoys (in id order,
+    # so two plans cannot deadlock) and count again once the bookings are written.
+    locked = select(Convoy).where(Convoy.code.in_(codes)).order_by(Convoy.id).with_for_update(key_share=True)
+    convoys = {c.code: c for c in session.scalars(locked.execution_options(populate_existing=True))}
     rows = session.execute(
         select(Intention, Household).join(Household).where(Intention.uid.in_(list(plan.assignments)))
     ).tuples()
@@ -101,7 +104,26 @@ def _book(session: Session, actor: Actor, plan: Plan, entries: dict[str, Waiting
         record_event(session, actor, "assign_intention", "intention", intention.uid, payload, household.site_id)
     session.add_all(bookings)
     session.flush()
+    _check_seats(session, list(convoys.values()))
     return [booking.id for booking in bookings]
+
+
+def _check_seats(session: Session, convoys: list[Convoy]) -> None:
+    """Refuse the plan if another plan filled a convoy meanwhile (its seats were counted before)."""
+    taken = dict(
+        session.execute(
+            select(Booking.convoy_id, func.sum(Booking.people))
+            .join(Intention, Intention.id == Booking.intention_id)
+            .where(Booking.convoy_id.in_([c.id for c in convoys]), Booking.status.in_(LIVE_BOOKING))
+            .where(Intention.status.in_(HOLDING_SEAT))
+            .group_by(Booking.convoy_id)
+        )
+        .tuples()
+        .all()
+    )
+    for convoy in convoys:
+        if convoy.status != "scheduled" or int(taken.get(convoy.id) or 0) > convoy.seats:
+            raise Conflict(f"convoy {convoy.code} changed while the week was planned; plan the week again")
 
 
 def _head_phone(vault: Vault, household: Household, persons: Sequence[Person]) -> str | None:
@@ -155,7 +177,7 @@ def notify_bookings(
 def depart_convoy(session: Session, actor: Actor, code: str, window_days: int) -> dict[str, Any]:
     """Close boarding: the convoy has left. Booked households that did not board go back to their list."""
     with action(session):
-        convoy = load_convoy(session, actor, code, Permission.MOVE_INTENTION)
+        convoy = load_convoy(session, actor, code, Permission.MOVE_INTENTION, lock=True)
         if convoy.status != "scheduled":
             raise Conflict(f"convoy {convoy.code} is {convoy.status}, not waiting to leave")
         released = _release_unboarded(session, actor, convoy, window_days)

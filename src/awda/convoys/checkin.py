@@ -68,7 +68,7 @@ def check_in_departure(
     """People boarded: one movement each, bookings boarded, intentions departed. One event per household."""
     at = command.at or utcnow()
     with action(session):
-        convoy = load_convoy(session, actor, code, Permission.MOVE_INTENTION)
+        convoy = load_convoy(session, actor, code, Permission.MOVE_INTENTION, lock=True)
         if convoy.status != "scheduled":
             raise Conflict(f"convoy {convoy.code} has left; boarding is closed")
         boarding = _boarding(session, convoy, command.persons)
@@ -115,7 +115,7 @@ def check_in_arrival(session: Session, actor: Actor, code: str, command: CheckIn
     """People arrived: one movement each, and the monitoring arrival with its follow-ups."""
     at = command.at or utcnow()
     with action(session):
-        convoy = load_convoy(session, actor, code, Permission.RECORD_ARRIVALS)
+        convoy = load_convoy(session, actor, code, Permission.RECORD_ARRIVALS, lock=True)
         boarding = _boarding(session, convoy, command.persons)
         departed = _already(session, convoy, "departed", [row[0].id for row in boarding])
         for index, (person, *_) in enumerate(boarding):

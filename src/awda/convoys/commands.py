@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from awda.convoys.waitlist_rules import iso_week_bounds
+from awda.days import Day, Moment
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
 Uid = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36)]
@@ -22,7 +22,7 @@ class ConvoyIn(Command):
 
     code: Code
     site: Code
-    departs_on: date
+    departs_on: Day
     destinations: list[Code] = Field(min_length=1, max_length=50)
     seats: int = Field(gt=0, le=10_000)
     agreement: Code | None = None
@@ -58,7 +58,7 @@ class CheckInIn(Command):
     """People checked in at the bus (departure) or at the destination (arrival); `at` defaults to now."""
 
     persons: list[Uid] = Field(min_length=1, max_length=500)
-    at: datetime | None = None
+    at: Moment | None = None
 
 
 class StatusLookupIn(Command):

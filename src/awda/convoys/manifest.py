@@ -7,7 +7,6 @@ cell is neutralised against spreadsheet formula injection. Nothing here reads th
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -18,14 +17,16 @@ from typing import Literal, TextIO
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from awda.cards.printing import render_png
+from awda.exports import (
+    Cell,
+    csv_writer,
+    safe_cell,  # noqa: F401  (re-exported: it lived here before `awda.exports`)
+)
 
 Sex = Literal["female", "male"]
 
 # A4 at 150 dpi is about 1750 x 1240 pixels: readable on a screen, a fraction of the 300 dpi size.
 PREVIEW_DPI = 150
-
-# What a spreadsheet would read as the start of a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # (column heading, HXL hashtag): the HXL 1.1 dictionary, `#x_` tags where it has none. A destination
 # P-code may be of any admin level, hence `#loc` rather than one `#admN`.
@@ -116,30 +117,25 @@ class DestinationTotal:
     people: int
 
 
-def safe_cell(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula; every awda CSV export should use it too."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _csv_rows(manifest: Manifest) -> Iterator[list[str]]:
-    convoy, departs_on = safe_cell(manifest.convoy_code), manifest.departs_on.isoformat()
+def _csv_rows(manifest: Manifest) -> Iterator[list[Cell]]:
+    convoy, departs_on = manifest.convoy_code, manifest.departs_on.isoformat()
     for household in manifest.households:
         for person in household.persons:
             yield [
                 convoy,
                 departs_on,
-                safe_cell(household.household_uid),
-                safe_cell(household.reference),
-                str(person.member_index),
-                safe_cell(person.name_ar),
-                safe_cell(person.name_lat),
-                safe_cell(person.sex),
-                "" if person.birth_year is None else str(person.birth_year),
-                safe_cell(household.destination_pcode),
+                household.household_uid,
+                household.reference,
+                person.member_index,
+                person.name_ar,
+                person.name_lat,
+                person.sex,
+                person.birth_year,
+                household.destination_pcode,
                 _flag(household.reconfirmed),
                 _flag(person.departed),
                 _flag(person.arrived),
@@ -149,10 +145,10 @@ def _csv_rows(manifest: Manifest) -> Iterator[list[str]]:
 def manifest_csv(manifest: Manifest, out: TextIO) -> int:
     """One row per person after a heading row and an HXL hashtag row; returns the number of people.
 
-    Open a file for `out` with `newline=""`, as for any csv writer.
+    Open a file for `out` with `newline=""`, as for any csv writer. Every text cell goes through the
+    formula-injection guard of `awda.exports`.
     """
-    # RFC 4180 line ends: with them Python's csv quotes a cell holding a bare CR, which "\n" would not.
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow([heading for heading, _ in CSV_COLUMNS])
     writer.writerow([hashtag for _, hashtag in CSV_COLUMNS])
     count = 0

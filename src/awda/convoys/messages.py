@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -56,7 +56,9 @@ class FileSender:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(asdict(message), ensure_ascii=False) + "\n")
+            # queued_at lets retention drop lines a gateway should long have sent (docs/backup.md)
+            line = asdict(message) | {"queued_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 class NoSender:

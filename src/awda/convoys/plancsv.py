@@ -6,7 +6,6 @@ written whole or not at all.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 from awda.convoys.planner import DEFAULT_TIME_LIMIT, Progress, plan_convoys
 from awda.convoys.rules import Plan, ScheduledConvoy, WaitingHousehold, input_problems, travel_units, why_no_convoy
 from awda.errors import AwdaError, ValidationFailed
+from awda.exports import csv_writer
 from awda.tables import read_rows
 
 WAITLIST_COLUMNS = (
@@ -72,7 +72,7 @@ def _records(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, Cells]]:
             if any(cell.strip() for cell in row):
                 yield number, {column: (row[i].strip() if i < len(row) else "") for column, i in at.items()}
     except ValidationFailed as error:
-        raise PlanFileError(path, error.field, error.message) from None
+        raise PlanFileError(path, error.field, error.message, error.row) from None
 
 
 class _Cell:
@@ -188,7 +188,7 @@ def write_plan(
     handle, name = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
+            writer = csv_writer(stream)  # ids come from the input files: guarded against formulas
             writer.writerow(PLAN_COLUMNS)
             writer.writerows(rows)
         os.replace(name, path)

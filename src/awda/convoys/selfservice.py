@@ -8,10 +8,10 @@ unknown reference and a wrong PIN get the same answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,29 +64,61 @@ def issue_pin(session: Session, vault: Vault, actor: Actor, household_uid: str) 
 
 
 def _authenticate(session: Session, vault: Vault, reference: str, pin: str, limits: Limits) -> Household:
-    """The household whose reference and PIN these are; counts failures and locks (committed)."""
+    """The household whose reference and PIN these are; counts failures and locks (committed).
+
+    Each attempt is counted before its PIN is compared, by one atomic UPDATE committed at once:
+    parallel guesses cannot all read the same count, so at most `max_failures` PINs are ever
+    compared before the reference locks.
+    """
     code, digits = normalise_reference(reference), normalise_pin(pin)
     household = None if code is None else session.scalar(select(Household).where(Household.reference == code))
     if code is None or household is None or household.erased_at is not None or household.pin_digest is None:
         raise AuthenticationFailed(NOT_RECOGNISED)
-    now = utcnow()
-    if household.pin_locked_until is not None and household.pin_locked_until > now:
-        raise AuthenticationFailed(f"too many wrong PINs; try again after {household.pin_locked_until:%H:%M} UTC")
-    if digits is not None and pin_digest(vault, code, digits) == household.pin_digest:
-        if household.pin_failures:
-            with action(session):
-                household.pin_failures = 0
+    attempt = _claim_attempt(session, household.id)
+    # An attempt past the limit (a parallel guess) is refused without its PIN being compared.
+    if attempt <= limits.max_failures and _pin_right(vault, household, code, digits):
+        with action(session):
+            _set_pin_counter(session, household.id, 0)
         return household
     with action(session):
-        household.pin_failures += 1
-        locked = household.pin_failures >= limits.max_failures
+        locked = attempt >= limits.max_failures
         if locked:
-            household.pin_failures, household.pin_locked_until = 0, now + timedelta(minutes=limits.lock_minutes)
+            _set_pin_counter(session, household.id, 0, utcnow() + timedelta(minutes=limits.lock_minutes))
         payload = {"locked": locked}
         record_event(
             session, HOUSEHOLD, "household_lookup_failed", "household", household.uid, payload, household.site_id
         )
     raise AuthenticationFailed(NOT_RECOGNISED)
+
+
+def _pin_right(vault: Vault, household: Household, code: str, digits: str | None) -> bool:
+    return digits is not None and pin_digest(vault, code, digits) == household.pin_digest
+
+
+def _claim_attempt(session: Session, household_id: int) -> int:
+    """Count one more attempt unless the reference is locked; returns the attempt's number."""
+    now = utcnow()
+    with action(session):
+        unlocked = or_(Household.pin_locked_until.is_(None), Household.pin_locked_until <= now)
+        claim = (
+            update(Household)
+            .where(Household.id == household_id, unlocked)
+            .values(pin_failures=Household.pin_failures + 1)
+            .returning(Household.pin_failures)
+            .execution_options(synchronize_session=False)
+        )
+        attempt = session.execute(claim).scalar()
+        locked_until = session.scalar(select(Household.pin_locked_until).where(Household.id == household_id))
+    if attempt is None:
+        until = f"{locked_until:%H:%M} UTC" if locked_until is not None else "a while"
+        raise AuthenticationFailed(f"too many wrong PINs; try again after {until}")
+    return int(attempt)
+
+
+def _set_pin_counter(session: Session, household_id: int, failures: int, locked_until: datetime | None = None) -> None:
+    # A plain UPDATE: a household's own lookups do not change the version staff edit against.
+    values = {"pin_failures": failures, "pin_locked_until": locked_until}
+    session.execute(update(Household).where(Household.id == household_id).values(values))
 
 
 def _current_intention(session: Session, household: Household) -> Intention | None:

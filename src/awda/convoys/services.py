@@ -25,9 +25,17 @@ from awda.ids import new_uid
 from awda.places.models import Place, Site
 
 
-def load_convoy(session: Session, actor: Actor, code: str, permission: Permission) -> Convoy:
-    """The convoy for an action; one outside the actor's sites looks absent."""
-    convoy = session.scalar(select(Convoy).where(Convoy.code == code.strip().upper()))
+def load_convoy(session: Session, actor: Actor, code: str, permission: Permission, lock: bool = False) -> Convoy:
+    """The convoy for an action; one outside the actor's sites looks absent.
+
+    `lock` (for boarding, departure and booking) holds the convoy's row until the action ends, so
+    check-ins, the departure and a week's plan of one convoy take turns (PostgreSQL; an SQLite
+    action holds the write lock anyway).
+    """
+    query = select(Convoy).where(Convoy.code == code.strip().upper())
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    convoy = session.scalar(query)
     require(actor, permission)
     if convoy is None or not covers_site(actor, convoy.site_id):
         raise NotFound(f"no convoy {code}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from awda.convoys.rules import ScheduledConvoy, WaitingHousehold, eligible
+from awda.days import check_year
 
 # Points a household earns for each kind of need among its travelling members (each kind once);
 # the sum is capped at 1. Medical cases and children alone come first, as the issue asks.
@@ -211,4 +212,5 @@ def iso_week_bounds(week: str) -> tuple[date, date]:
         monday = date.fromisocalendar(int(year_text), int(week_text), 1)
     except ValueError:
         raise ValueError(f"{week!r} is not an ISO week; write it like 2026-W49") from None
+    check_year(monday.year)  # the last weeks of year 9999 have no Sunday in Python's calendar
     return monday, monday + timedelta(days=6)

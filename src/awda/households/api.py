@@ -12,6 +12,7 @@ from awda.households import erasure, intentions, services
 from awda.households.commands import ChangeStatusIn, ConsentIn, HouseholdIn, IntentionIn, PersonIn
 from awda.households.rules import IntentionStatus
 from awda.web.deps import CurrentActor, IfMatch, RuntimeDep, SessionDep, VaultDep, etag
+from awda.web.edge import MAX_OFFSET
 
 router = APIRouter(tags=["households"])
 
@@ -31,7 +32,7 @@ def list_households(
     actor: CurrentActor,
     site: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Households in your scope, without personal fields."""
     return readers.list_households(session, actor, site, limit, offset)

@@ -90,11 +90,13 @@ def import_registrations(
     *,
     workers: int | None = None,
     chunk_households: int = CHUNK_HOUSEHOLDS,
+    commit_rows: int = COMMIT_ROWS,
 ) -> ImportReport:
     """Import a registrations file (docs/import.md); returns what was created, skipped, refused.
 
     `workers` processes check and seal while this one writes (None: one per core, none for a
-    file of one chunk; 0: everything in this process).
+    file of one chunk; 0: everything in this process). Each transaction holds whole chunks, of at
+    least `commit_rows` rows unless the file ends first: a crash loses the open one, never part of one.
     """
     require(actor, Permission.REGISTER)
     records = file_records(path)
@@ -107,7 +109,7 @@ def import_registrations(
         columns,
         session.get_bind().dialect.name,
     )
-    writer = _Writer(session)
+    writer = _Writer(session, commit_rows)
     chunks = prepared_chunks(setup, vault, raw_chunks(records, Layout(columns), chunk_households), workers)
     try:
         with _collecting_per_transaction(), closing(chunks):  # closing stops the workers on any error
@@ -143,10 +145,10 @@ def _collecting_per_transaction() -> Iterator[None]:
 
 
 class _Writer:
-    """Writes chunks in transactions of about COMMIT_ROWS rows; what they did counts once committed."""
+    """Writes chunks in transactions of at least `commit_rows` rows; what they did counts once committed."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, commit_rows: int = COMMIT_ROWS) -> None:
+        self.session, self.commit_rows = session, commit_rows
         self.report = ImportReport()
         self.pending: list[ChunkResult] = []  # written in the open transaction
         self.outcome = ImportReport()  # what the pending chunks did
@@ -158,7 +160,7 @@ class _Writer:
         except IntegrityError:
             self._redo_alone()
             return
-        if sum(chunk.rows for chunk in self.pending) >= COMMIT_ROWS:
+        if sum(chunk.rows for chunk in self.pending) >= self.commit_rows:
             self.commit()
 
     def commit(self) -> None:

@@ -5,27 +5,28 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from awda.access.rules import Actor, Permission, covers_site
-from awda.access.services import require
+from awda.access.rules import Actor, Permission
 from awda.audit.services import record_event
 from awda.db import action, utcnow
 from awda.errors import Conflict, NotFound
 from awda.households.models import Household, Intention
 from awda.households.rules import IntentionStatus, check_reason, reconfirmation_fresh
-from awda.households.services import check_version, move_intention
+from awda.households.services import check_version, load_household, move_intention
 
 
 def load_intention(session: Session, actor: Actor, uid: str, permission: Permission) -> tuple[Intention, Household]:
-    """The intention and its household for a write; out-of-scope ones look absent."""
-    row = session.execute(
-        select(Intention, Household).join(Household, Household.id == Intention.household_id).where(Intention.uid == uid)
-    ).first()
-    if row is None or row[1].erased_at is not None:
-        raise NotFound(f"no intention {uid}")
-    require(actor, permission)
-    if not covers_site(actor, row[1].site_id):
-        raise NotFound(f"no intention {uid}")
-    return row[0], row[1]
+    """The intention and its household for a write; out-of-scope ones look absent.
+
+    The household is locked first (as every write to a household's records does), then the
+    intention is read: its version is then the current one.
+    """
+    household_uid = session.scalar(select(Household.uid).join(Intention).where(Intention.uid == uid))
+    try:
+        household = load_household(session, actor, household_uid or "", permission)
+    except NotFound:
+        raise NotFound(f"no intention {uid}") from None
+    query = select(Intention).where(Intention.uid == uid).execution_options(populate_existing=True)
+    return session.scalars(query).one(), household
 
 
 def _change(

@@ -50,12 +50,20 @@ class Registered:
 def check_version(current: int, expected: int | None) -> None:
     """Optimistic concurrency: a write based on an older version is refused (HTTP 412)."""
     if expected is not None and expected != current:
-        raise StaleVersion(f"the record is at version {current}, not {expected}; read it again")
+        raise StaleVersion(f"the record is at version {current}, not {expected}; read it again", current)
 
 
-def load_household(session: Session, actor: Actor, uid: str, permission: Permission) -> Household:
-    """The household for a write; out-of-scope households look absent."""
-    household = session.scalar(select(Household).where(Household.uid == uid))
+def load_household(session: Session, actor: Actor, uid: str, permission: Permission, lock: bool = True) -> Household:
+    """The household for a write; out-of-scope households look absent.
+
+    `lock`: the row is locked until the action ends (PostgreSQL; an SQLite action holds the write
+    lock anyway), so concurrent writes to one household queue and each sees its predecessor's
+    version. Every write to a household or its members locks the household first.
+    """
+    query = select(Household).where(Household.uid == uid)
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    household = session.scalar(query)
     if household is None or household.erased_at is not None:
         raise NotFound(f"no household {uid}")
     require(actor, permission)
@@ -127,6 +135,7 @@ def correct_person(
         if row is None:
             raise NotFound(f"no person {person_uid}")
         household = load_household(session, actor, _household_uid(session, row.household_id), Permission.REGISTER)
+        session.refresh(row)  # read again now that the household is locked: its current version
         check_version(row.version, expected_version)
         if person.member_index != row.member_index or (person.relationship == "head") != (row.relationship == "head"):
             raise Conflict("member_index and headship cannot be changed by a correction")

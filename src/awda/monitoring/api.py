@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
+from awda.days import Day
 from awda.monitoring import arrivals, followups, incidents
 from awda.monitoring.commands import ArrivalIn, AssignIn, FollowUpOutcomeIn, IncidentIn, VerificationIn
 from awda.web.deps import CurrentActor, IfMatch, RuntimeDep, SessionDep, VaultDep, etag
+from awda.web.edge import Limit, Offset
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("/arrivals", status_code=status.HTTP_201_CREATED)
@@ -38,7 +38,7 @@ def overdue(
     actor: CurrentActor,
     runtime: RuntimeDep,
     monitor: str | None = None,
-    today: date | None = None,
+    today: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def overdue(
 
 @router.get("/followups/unreached")
 def unreached(
-    session: SessionDep, actor: CurrentActor, runtime: RuntimeDep, today: date | None = None
+    session: SessionDep, actor: CurrentActor, runtime: RuntimeDep, today: Day | None = None
 ) -> list[dict[str, Any]]:
     limit = runtime.settings.followup_escalate_days
     return followups.unreached_households(session, actor, today or date.today(), limit)

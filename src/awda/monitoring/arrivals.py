@@ -133,7 +133,7 @@ def arrive(session: Session, actor: Actor, household: Household, command: Arriva
 
 
 def arrivals_of_household(session: Session, actor: Actor, household_uid: str) -> list[dict[str, Any]]:
-    household = load_household(session, actor, household_uid, Permission.READ_RECORDS)
+    household = load_household(session, actor, household_uid, Permission.READ_RECORDS, lock=False)
     rows = session.execute(
         select(Arrival, Person.uid, Agreement.code)
         .join(Person, Person.id == Arrival.person_id)

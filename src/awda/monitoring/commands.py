@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from awda.days import Day
 from awda.monitoring import rules
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -22,7 +22,7 @@ class ArrivalIn(Command):
 
     household_uid: Uid
     member_indexes: list[int] | None = None
-    arrived_on: date
+    arrived_on: Day
     place: Code  # P-code of the community of arrival
     agreement: Code | None = None  # the agreement they returned under, if any
     intention: Literal["return", "relocate", "evacuate"] = "return"
@@ -31,7 +31,7 @@ class ArrivalIn(Command):
 
 class FollowUpOutcomeIn(Command):
     outcome: Literal["reached", "not_reached", "moved", "refused"]
-    contacted_on: date
+    contacted_on: Day
 
 
 class AssignIn(Command):
@@ -53,7 +53,7 @@ class ReporterIn(Command):
 
 class IncidentIn(Command):
     type: str
-    occurred_on: date
+    occurred_on: Day
     date_precision: Literal["day", "month", "year"] = "day"
     place: Code | None = None
     persons: list[PersonRef] = Field(min_length=1, max_length=500)

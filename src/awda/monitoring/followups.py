@@ -31,6 +31,9 @@ def _load(session: Session, actor: Actor, uid: str, permission: Permission) -> t
     require(actor, permission)
     if not covers_site(actor, row[1].site_id):
         raise NotFound(f"no follow-up {uid}")
+    # Lock the household first (as every write to its records does), then read the follow-up again.
+    session.refresh(row[1], with_for_update={"key_share": True})
+    session.refresh(row[0])
     return row[0], row[1]
 
 
@@ -212,7 +215,7 @@ def escalate_unreached(session: Session, actor: Actor, today: date, after_days: 
 
 
 def followups_of_household(session: Session, actor: Actor, household_uid: str) -> list[dict[str, Any]]:
-    household = load_household(session, actor, household_uid, Permission.READ_RECORDS)
+    household = load_household(session, actor, household_uid, Permission.READ_RECORDS, lock=False)
     items = session.scalars(
         select(FollowUp).where(FollowUp.household_id == household.id).order_by(FollowUp.due_on, FollowUp.id)
     )

@@ -58,7 +58,8 @@ def file_rows(path: Path, required: tuple[str, ...]) -> Iterator[Row]:
     for number, cells in enumerate(rows, start=2):
         if cells and cells[0].startswith("#"):
             continue  # an HXL hashtag row
-        yield number, {key: value.strip() for key, value in zip(header, cells, strict=False)}
+        # A row shorter than the header reads its missing cells as empty.
+        yield number, {key: (cells[index].strip() if index < len(cells) else "") for index, key in enumerate(header)}
 
 
 @contextmanager
@@ -88,7 +89,8 @@ def _date(cells: dict[str, str], column: str) -> date:
 
 def _int(cells: dict[str, str], column: str) -> int:
     text = cells.get(column, "")
-    if not text.isdigit():
+    # str.isdigit also accepts '²', which int() refuses; nine digits keep it a 32-bit SQL integer
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise ValidationFailed(column, "a whole number")
     return int(text)
 

@@ -31,7 +31,7 @@ def _persons(session: Session, actor: Actor, command: IncidentIn) -> tuple[list[
     persons: list[Person] = []
     first: Household | None = None
     for ref in command.persons:
-        household = load_household(session, actor, ref.household_uid, Permission.RECORD_INCIDENTS)
+        household = load_household(session, actor, ref.household_uid, Permission.RECORD_INCIDENTS, lock=False)
         person = session.scalar(
             select(Person).where(Person.household_id == household.id, Person.member_index == ref.member_index)
         )
@@ -157,8 +157,12 @@ def _place_id(session: Session, pcode: str | None) -> int | None:
     return place_id
 
 
-def _load(session: Session, actor: Actor, uid: str, permission: Permission) -> Incident:
-    incident = session.scalar(select(Incident).where(Incident.uid == uid))
+def _load(session: Session, actor: Actor, uid: str, permission: Permission, lock: bool = False) -> Incident:
+    """The incident; `lock` (for a write) holds its row until the action ends, so its version is current."""
+    query = select(Incident).where(Incident.uid == uid)
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    incident = session.scalar(query)
     require(actor, permission)
     if incident is None or not covers_site(actor, incident.site_id):
         raise NotFound(f"no incident {uid}")
@@ -168,7 +172,7 @@ def _load(session: Session, actor: Actor, uid: str, permission: Permission) -> I
 def set_verification(session: Session, actor: Actor, uid: str, level: str, expected_version: int | None = None) -> int:
     """Raise (or lower) how far an incident is verified; the change is an event of its own."""
     with action(session):
-        incident = _load(session, actor, uid, Permission.VERIFY_INCIDENTS)
+        incident = _load(session, actor, uid, Permission.VERIFY_INCIDENTS, lock=True)
         check_version(incident.version, expected_version)
         if incident.verification == level:
             raise Conflict(f"the incident is {level} already")
@@ -231,7 +235,7 @@ def read_reporter(session: Session, vault: Vault, actor: Actor, uid: str) -> dic
 def erase_reporter(session: Session, actor: Actor, uid: str) -> None:
     """Crypto-shred the reporter's identity (for example when the reporter is at risk)."""
     with action(session):
-        incident = _load(session, actor, uid, Permission.ERASE)
+        incident = _load(session, actor, uid, Permission.ERASE, lock=True)
         incident.wrapped_key, incident.sealed_reporter = None, None
         record_event(session, actor, "erase_incident_reporter", "incident", uid, {}, incident.site_id)
 

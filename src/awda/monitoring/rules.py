@@ -158,10 +158,15 @@ def check_perpetrator(value: str) -> str:
     return cleaned
 
 
+MAX_FOLLOWUPS = 20  # the schedule is stored as text of at most 100 characters ("3650," 20 times)
+
+
 def check_schedule(days: Sequence[int]) -> tuple[int, ...]:
     cleaned = tuple(sorted(set(days)))
     if not cleaned or cleaned[0] < 1 or cleaned[-1] > 3650:
         raise ValidationFailed("followup_days", "one or more whole numbers of days between 1 and 3650")
+    if len(cleaned) > MAX_FOLLOWUPS:
+        raise ValidationFailed("followup_days", f"at most {MAX_FOLLOWUPS} follow-ups")
     return cleaned
 
 

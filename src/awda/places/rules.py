@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from awda.errors import ValidationFailed
 
 MAX_ADMIN_LEVEL = 4
+MAX_NAME = 200  # the size of the name columns (PostgreSQL refuses longer text)
 PCODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 SITE_KINDS = frozenset({"camp", "neighbourhood", "collective_shelter", "informal_settlement", "reception_centre"})
 
@@ -115,6 +116,8 @@ def place_records(fields: Sequence[str | None], row: Sequence[str], row_number: 
         name_en, name_ar = values.get(f"{level}:name_en", ""), values.get(f"{level}:name_ar", "")
         if not name_en and not name_ar:
             raise ValidationFailed(f"admin{level}Name_en", "a place needs an English or Arabic name", row_number)
+        _check_length(f"admin{level}Name_en", name_en, row_number)
+        _check_length(f"admin{level}Name_ar", name_ar, row_number)
         deepest = level == levels[-1]
         yield PlaceRecord(
             pcode=pcode,
@@ -127,6 +130,11 @@ def place_records(fields: Sequence[str | None], row: Sequence[str], row_number: 
             row=row_number,
         )
         parent = pcode
+
+
+def _check_length(field: str, name: str, row: int) -> None:
+    if len(name) > MAX_NAME:
+        raise ValidationFailed(field, f"is longer than {MAX_NAME} characters", row)
 
 
 def parse_gazetteer(rows: Iterable[Sequence[str]]) -> Iterator[PlaceRecord]:
@@ -166,6 +174,8 @@ def parse_sites(rows: Iterable[Sequence[str]]) -> Iterator[SiteRecord]:
             raise ValidationFailed(
                 "kind", f"{cells['kind']!r} is not one of {', '.join(sorted(SITE_KINDS))}", row_number
             )
+        _check_length("name_en", cells["name_en"], row_number)
+        _check_length("name_ar", cells["name_ar"], row_number)
         yield SiteRecord(
             code=cells["code"].upper(),
             kind=cells["kind"],

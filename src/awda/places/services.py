@@ -100,7 +100,7 @@ def import_gazetteer(
         known: dict[str, Place] = {}
         if places_file is not None:
             for record in parse_gazetteer(read_rows(places_file)):
-                outcome = _apply_place(session, record, known, is_demo, places_file.name)
+                outcome = _apply_place(session, record, known, is_demo, places_file.name[:200])  # the column size
                 counts[f"place:{outcome}"] = counts.get(f"place:{outcome}", 0) + 1
             session.flush()
         if sites_file is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from awda.days import Day
 from awda.stats import services
 from awda.web.deps import CurrentActor, RuntimeDep, SessionDep
 
@@ -20,7 +21,7 @@ def summary(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
 
 @router.get("/stats/flows")
 def flows(
-    site: str, session: SessionDep, actor: CurrentActor, runtime: RuntimeDep, as_of: date | None = None
+    site: str, session: SessionDep, actor: CurrentActor, runtime: RuntimeDep, as_of: Day | None = None
 ) -> dict[str, Any]:
     """A site's population week by week, departures by destination, waiting times; small counts are null."""
     from awda.convoys.site_flows import site_flows_input

@@ -6,12 +6,12 @@ Both render the same `Publication` as the HTML pages. A withheld count is an emp
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
 
+from awda.exports import csv_writer
 from awda.stats.scorecard_model import (
     FOLLOWUP_FIELDS,
     GRID_DAYS,
@@ -54,7 +54,7 @@ Row = dict[str, str]
 def csv_text(publication: Publication) -> str:
     """The HXL-tagged CSV: a heading row, the hashtag row, then one row per published figure."""
     output = io.StringIO()
-    writer = csv.writer(output, lineterminator="\n")
+    writer = csv_writer(output, lineterminator="\n")  # cohort names come from agreement files
     writer.writerow([heading for heading, _ in CSV_COLUMNS])
     writer.writerow([hashtag for _, hashtag in CSV_COLUMNS])
     guarantors = _guarantor_of_agreements(publication)

@@ -13,6 +13,8 @@ from awda.stats.counts import CountTable
 from awda.tables import read_rows
 
 INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+MAX_WHOLE_DURATION = 2**63 - 1  # whole durations become an int64 array
+MAX_EVENT_CODE = 999  # the counts hold a column per code up to the largest: a huge code would exhaust memory
 TRUE_WORDS = frozenset({"true", "yes"})
 FALSE_WORDS = frozenset({"false", "no"})
 
@@ -62,25 +64,41 @@ def _duration(text: str, column: str, row: int) -> int | float:
         raise ValidationFailed(column, "is empty; a duration is required", row)
     value: int | float
     if INTEGER.fullmatch(text):
-        value = int(text)
+        value = _whole(text, column, row)
+        if value > MAX_WHOLE_DURATION:
+            raise ValidationFailed(column, f"{_shown(text)} is too large for a duration", row)
     else:
         try:
             value = float(text)
         except ValueError:
-            raise ValidationFailed(column, f"{text!r} is not a number", row) from None
+            raise ValidationFailed(column, f"{_shown(text)} is not a number", row) from None
         if not math.isfinite(value):
-            raise ValidationFailed(column, f"{text!r} is not a finite number", row)
+            raise ValidationFailed(column, f"{_shown(text)} is not a finite number", row)
     if value < 0:
-        raise ValidationFailed(column, f"{text!r} is negative; durations are >= 0", row)
+        raise ValidationFailed(column, f"{_shown(text)} is negative; durations are >= 0", row)
     return value
+
+
+def _whole(text: str, column: str, row: int) -> int:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise ValidationFailed(column, f"{_shown(text)} is too large", row) from None
+
+
+def _shown(text: str) -> str:
+    """The cell as the message quotes it: a huge cell is cut, not echoed whole."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
 
 
 def _event(text: str, column: str, row: int, competing: bool) -> int:
     word = text.strip().lower()
     if competing:
-        if not INTEGER.fullmatch(text) or int(text) < 0:
-            raise ValidationFailed(column, f"{text!r} is not an event code (0 = censored, 1..k = causes)", row)
-        return int(text)
+        code = _whole(text, column, row) if INTEGER.fullmatch(text) else -1
+        if not 0 <= code <= MAX_EVENT_CODE:
+            message = f"{_shown(text)} is not an event code (0 = censored, 1..{MAX_EVENT_CODE} = causes)"
+            raise ValidationFailed(column, message, row)
+        return code
     if word in TRUE_WORDS:
         return 1
     if word in FALSE_WORDS:
@@ -88,7 +106,7 @@ def _event(text: str, column: str, row: int, competing: bool) -> int:
     try:
         number = float(word)
     except ValueError:
-        raise ValidationFailed(column, f"{text!r} is not an event (0/1 or true/false)", row) from None
+        raise ValidationFailed(column, f"{_shown(text)} is not an event (0/1 or true/false)", row) from None
     if math.isnan(number):
-        raise ValidationFailed(column, f"{text!r} is not an event (0/1 or true/false)", row)
+        raise ValidationFailed(column, f"{_shown(text)} is not an event (0/1 or true/false)", row)
     return int(number != 0)

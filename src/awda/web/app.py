@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from awda import __version__
 from awda.access.api import router as auth_router
@@ -21,7 +21,7 @@ from awda.places.api import router as places_router
 from awda.runtime import Runtime, open_runtime
 from awda.settings import Settings
 from awda.stats.api import router as stats_router
-from awda.web import pages, problems
+from awda.web import edge, limits, pages, problems
 
 API_PREFIX = "/api/v1"
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        dependencies=[Depends(edge.refuse_nul)],
     )
     app.state.runtime = runtime or open_runtime(settings)
     app.state.status_lists = StatusListCache()
@@ -58,5 +59,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     for router in (*routers, monitoring_router, convoys_router, status_router):
         app.include_router(router, prefix=API_PREFIX)
     problems.install(app)
+    limits.install(app, settings)
     pages.install(app)
     return app

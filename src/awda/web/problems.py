@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from awda.errors import AuthenticationFailed, AwdaError, TooManyAttempts, ValidationFailed
+from awda.db import written_meanwhile
+from awda.errors import AuthenticationFailed, AwdaError, StaleVersion, TooManyAttempts, ValidationFailed
 from awda.vault import VaultError
 
 PROBLEM_JSON = "application/problem+json"
@@ -31,6 +33,9 @@ async def _awda_error(_request: Request, error: Exception) -> JSONResponse:
         return problem(401, error.title, str(error))
     if isinstance(error, TooManyAttempts):
         return problem(429, error.title, str(error), headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, StaleVersion) and error.current_version is not None:
+        current = error.current_version  # the client re-reads from here and retries
+        return problem(412, error.title, str(error), headers={"ETag": f'"v{current}"'}, current_version=current)
     return problem(error.status, error.title, str(error))
 
 
@@ -56,6 +61,12 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, str(error.detail), str(error.detail), headers=dict(error.headers or {}))
 
 
+async def _integrity_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, IntegrityError)
+    conflict = written_meanwhile(error)
+    return await (_awda_error(request, conflict) if conflict is not None else _unexpected(request, error))
+
+
 async def _vault_error(_request: Request, _error: Exception) -> JSONResponse:
     return problem(500, "Protected data unavailable", "protected data could not be opened")
 
@@ -70,4 +81,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(VaultError, _vault_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected)

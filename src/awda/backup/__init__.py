@@ -1,0 +1,1 @@
+"""Encrypted, engine-neutral backups and their restore; the erasure ledger that outlives them."""
