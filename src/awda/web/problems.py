@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from awda.db import written_meanwhile
 from awda.errors import AuthenticationFailed, AwdaError, StaleVersion, TooManyAttempts, ValidationFailed
@@ -55,10 +56,23 @@ async def _request_invalid(_request: Request, error: Exception) -> JSONResponse:
     return problem(422, "Invalid input", f"{first['field']}: {first['message']}", errors=errors)
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
-    # Keep the headers the framework set (for example Allow on 405).
-    return problem(error.status_code, str(error.detail), str(error.detail), headers=dict(error.headers or {}))
+    # Keep the headers the framework set; a 405 names every method of the resource, not the first route's.
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(allowed_methods(request)))
+    return problem(error.status_code, str(error.detail), str(error.detail), headers=headers)
+
+
+def allowed_methods(request: Request) -> set[str]:
+    """Every method some route answers for this path (Starlette stops at the first route that matches it)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for context in routing.iter_route_contexts(request.app.routes):
+        if context.methods and compile_path(str(context.path))[0].match(path):
+            methods |= context.methods
+    return methods
 
 
 async def _integrity_error(request: Request, error: Exception) -> JSONResponse:
