@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree
 
 import httpx
@@ -250,9 +250,24 @@ def schemathesis(name: str, base: str, config: Path, budget: Budget, share: floa
     command += ["--request-timeout", "60", "--no-color", "--report", "junit", "--report-junit-path", str(junit)]
     env = os.environ | {"SCHEMATHESIS_HOOKS": str(HOOKS), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
     print(f"fuzz {name}: schemathesis, {budget.max_examples} examples per operation", flush=True)
-    run = subprocess.Popen([*command, *extra], env=env, cwd=config.parent)
+    # Its own report goes to a file: its pytest-like "=== N warnings in Ns ===" line would otherwise
+    # close CI's output as if a test runner had run nothing. The report is shown when the run fails.
+    output_path = config.parent / f"{name}.out"
+    with output_path.open("wb") as output:
+        code, capped = run_schemathesis([*command, *extra], env, config.parent, output, budget.remaining() * share)
+    outcome = Outcome(name, code, capped, *junit_counts(junit))
+    if outcome.failed:
+        print(output_path.read_text(encoding="utf-8", errors="replace")[-20_000:], flush=True)
+    return outcome
+
+
+def run_schemathesis(
+    command: list[str], env: dict[str, str], cwd: Path, output: IO[bytes], seconds: float
+) -> tuple[int, bool]:
+    """(exit code, stopped at the cap): SIGINT when the time is spent, so it reports what it found so far."""
+    run = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
     try:
-        code, capped = run.wait(timeout=max(budget.remaining() * share, 1)), False
+        code, capped = run.wait(timeout=max(seconds, 1)), False
     except subprocess.TimeoutExpired:
         run.send_signal(signal.SIGINT)
         try:
@@ -264,7 +279,7 @@ def schemathesis(name: str, base: str, config: Path, budget: Budget, share: floa
         if run.poll() is None:  # interrupted ourselves: take schemathesis down too
             run.kill()
             run.wait()
-    return Outcome(name, code, capped, *junit_counts(junit))
+    return code, capped
 
 
 def junit_counts(path: Path) -> tuple[int, int | None]:
