@@ -15,6 +15,7 @@ from awda.households.models import (
     PersonIdentifier,
     Registration,
 )
+from awda.linkage.models import LinkageRun, LinkCandidate, PersonMerge
 from awda.monitoring.models import Arrival, FollowUp, Incident, IncidentBreach, IncidentPerson
 from awda.places.models import Place, Site
 
@@ -38,10 +39,13 @@ __all__ = [
     "IntentionMember",
     "IntentionTransition",
     "IssuerKey",
+    "LinkCandidate",
+    "LinkageRun",
     "LogKey",
     "Movement",
     "Person",
     "PersonIdentifier",
+    "PersonMerge",
     "Place",
     "Registration",
     "Site",
