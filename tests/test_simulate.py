@@ -468,3 +468,37 @@ def test_name_tables_hold_clean_arabic_and_latin() -> None:
         assert entry.lat.count(spellings[0]) == max(map(entry.lat.count, spellings))  # most common first
         for spelling in spellings:
             assert re.fullmatch(r"[A-Za-z][A-Za-z']*([ -][A-Za-z][A-Za-z']*)*", spelling), spelling
+
+
+def test_a_linkage_mix_sets_duplicates_year_only_and_switched_scripts(scenario: Scenario, tmp_path: Path) -> None:
+    summary = write_scenario(tmp_path, 1500, seed=8, workers=1, duplicates=0.2, year_only=0.5)
+    mixed = Scenario(tmp_path, summary)
+    assert 0.17 <= summary.duplicate_registrations / len(mixed.by_uuid) <= 0.23
+    first = [row for rows in originals(mixed) for row in rows]
+    assert 0.45 <= sum(bool(r["birth_date"]) for r in first) / len(first) <= 0.55
+    parameters = mixed.manifest["parameters"]
+    assert parameters["duplicate_registration_share"] == 0.2 and parameters["full_birth_date_share"] == 0.5
+    assert "duplicate_registration_share" not in scenario.manifest["parameters"]  # the default scenario is unchanged
+    assert scenario.manifest["parameters"]["full_birth_date_share"] == 0.6
+    first_uuid: dict[str, str] = {}
+    switched = 0
+    for row in mixed.truth["registration_rows"]:
+        if row["is_duplicate"] == "false":
+            first_uuid[row["person_id"]] = row["_uuid"]
+        elif row["member_index"] == "1":
+            switched += script(mixed.by_uuid[row["_uuid"]]) + script(mixed.by_uuid[first_uuid[row["person_id"]]]) in (
+                "arabic latin ", "latin arabic ",
+            )  # fmt: skip
+    assert switched / summary.duplicate_registrations > 0.15  # Arabic only on one, Latin only on the other
+
+
+def script(rows: list[dict[str, str]]) -> str:
+    arabic, latin = any(r["given_name_ar"] for r in rows), any(r["given_name_lat"] for r in rows)
+    return "arabic " if not latin else "latin " if not arabic else "both "
+
+
+def test_a_linkage_mix_outside_its_range_is_refused(tmp_path: Path) -> None:
+    for mix in ({"duplicates": 0.6}, {"duplicates": -0.1}, {"year_only": 1.5}):
+        with pytest.raises(ValueError, match="share"):
+            write_scenario(tmp_path, 10, seed=1, **mix)
+    assert not list(tmp_path.rglob("*.csv"))

@@ -100,13 +100,20 @@ def simulate_command(
     households: int = typer.Option(..., help="Number of households."),
     seed: int = typer.Option(1),
     out: Path = typer.Option(..., help="Output folder."),
+    duplicates: float = typer.Option(None, help="Share of duplicate registrations (0 to 0.5), for linkage tests."),
+    year_only: float = typer.Option(None, help="Share of people known by birth year only (0 to 1)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Write a deterministic scenario: registrations.csv and its ground truth in truth/."""
     from awda.simulate.scenario import write_scenario
 
     with progress_bar("simulating", households, enabled=not as_json) as advance:
-        summary = write_scenario(out, households, seed, on_progress=advance)
+        try:
+            summary = write_scenario(
+                out, households, seed, on_progress=advance, duplicates=duplicates, year_only=year_only
+            )
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
     emit(summary.__dict__, as_json, f"{summary.households} households, {summary.registration_rows} rows -> {out}")
 
 

@@ -16,9 +16,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None, help="processes (default: one per CPU)")
+    parser.add_argument("--duplicates", type=float, default=None, help="share of duplicate registrations")
+    parser.add_argument("--year-only", type=float, default=None, help="share of people known by birth year only")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    summary = write_scenario(args.out_dir, args.households, args.seed, workers=args.workers)
+    summary = write_scenario(
+        args.out_dir, args.households, args.seed, workers=args.workers, duplicates=args.duplicates,
+        year_only=args.year_only,
+    )  # fmt: skip
     seconds = time.perf_counter() - started
     print(
         f"households={summary.households} persons={summary.persons} "

@@ -96,7 +96,7 @@ def build_manifest(seed: int, households: int, counts: dict[str, Any], parameter
         "households": households,
         "scenario_end": SCENARIO_END,
         "counts": counts,
-        "parameters": {**parameters, **_parameters()},
+        "parameters": {**_parameters(), **parameters},  # the scenario's own values win (a linkage mix)
         "sites": _sites(),
         "hazard_model": _hazard_model(),
     }

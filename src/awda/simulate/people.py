@@ -60,9 +60,10 @@ class Household:
 class PersonFactory:
     """Draws realistic households from one ``random.Random`` stream."""
 
-    def __init__(self, rng: random.Random, date_text: DateText) -> None:
+    def __init__(self, rng: random.Random, date_text: DateText, full_date_share: float = FULL_BIRTH_DATE_SHARE) -> None:
         self.rnd = rng.random
         self.date_text = date_text
+        self.full_date_share = full_date_share
         tables = name_tables()
         self.male, self.female, self.family = tables.male, tables.female, tables.family
         self.id_prefix = ""  # person ids are the household number and the member's position
@@ -108,7 +109,7 @@ class PersonFactory:
             family,
             mother[0],
             mother[1],
-            rnd() < FULL_BIRTH_DATE_SHARE,
+            rnd() < self.full_date_share,
         )
         if age >= 14:
             self._papers(person, age)

@@ -69,6 +69,7 @@ class Form:
     intention_members: str
     duplicate: bool = False
     erase_patronyms: bool = False  # duplicates: the registrar skipped father/grandfather
+    script: str = ""  # "arabic" or "latin" forces names in that script only; empty: drawn
 
 
 @dataclass(slots=True)
@@ -88,6 +89,7 @@ class RegistrationRows:
         self.rng = rng
         self.rnd = rng.random
         self.date_text = date_text
+        self.last_script = ""  # the script of the last form if it had only one ("arabic", "latin"), else ""
 
     def new_uuid(self) -> str:
         """A random version-4 UUID drawn from the scenario's stream."""
@@ -100,6 +102,9 @@ class RegistrationRows:
         r = rnd()
         latin_only = r < LATIN_ONLY_SHARE
         arabic_only = LATIN_ONLY_SHARE <= r < LATIN_ONLY_SHARE + ARABIC_ONLY_SHARE
+        if form.script:
+            latin_only, arabic_only = form.script == "latin", form.script == "arabic"
+        self.last_script = "latin" if latin_only else "arabic" if arabic_only else ""
         style = _Style(
             not latin_only,
             not arabic_only,

@@ -22,6 +22,7 @@ from awda.simulate.agreements import AGREEMENTS
 from awda.simulate.dates import date_text
 from awda.simulate.journeys import ConvoyKey, convoy_rows
 from awda.simulate.manifest import build_manifest
+from awda.simulate.mix import LinkageMix
 from awda.simulate.places import scenario_sites
 from awda.simulate.simulation import PARAMETERS, ChunkJob, ChunkResult, run_chunk
 from awda.simulate.writer import ScenarioOutput
@@ -76,19 +77,25 @@ def write_scenario(
     *,
     on_progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    duplicates: float | None = None,
+    year_only: float | None = None,
 ) -> ScenarioSummary:
-    """Write registrations.csv and truth/ under out_dir, deterministic for (households, seed).
+    """Write registrations.csv and truth/ under out_dir, deterministic for (households, seed, mix).
 
     Files are written as ``*.part`` and renamed only when the whole scenario succeeded.
     ``on_progress(n)`` receives the number of households completed since its last call.
     ``workers`` processes generate chunks in parallel (default: one per CPU); it never changes the files.
+    ``duplicates`` (share of registrations that are re-registrations, at most 0.5) and ``year_only``
+    (share of people known by birth year only) make a harder scenario for linkage (docs/simulator.md);
+    left unset, the scenario is the default one, byte for byte.
     """
     if households < 1:
         raise ValueError(f"households must be at least 1, got {households}")
+    mix = LinkageMix(duplicates, year_only)
     out_dir = Path(out_dir)
     chunks = out_dir / CHUNK_DIR
     jobs = [
-        ChunkJob(chunks / f"{index:06d}", seed, index, first, min(CHUNK_HOUSEHOLDS, households - first))
+        ChunkJob(chunks / f"{index:06d}", seed, index, first, min(CHUNK_HOUSEHOLDS, households - first), mix)
         for index, first in enumerate(range(0, households, CHUNK_HOUSEHOLDS))
     ]
     totals = _Totals()
@@ -101,7 +108,7 @@ def write_scenario(
             shutil.rmtree(chunks, ignore_errors=True)
         _write_calendar(output, totals)
         counts = _counts(totals)
-        output.write_json("truth/manifest.json", build_manifest(seed, households, counts, _parameters()))
+        output.write_json("truth/manifest.json", build_manifest(seed, households, counts, _parameters(mix)))
     return ScenarioSummary(
         counts["households"], counts["persons"], counts["registration_rows"], counts["duplicate_registrations"],
         list(output.relative_paths),
@@ -127,8 +134,9 @@ def _counts(totals: _Totals) -> dict[str, Any]:
     }
 
 
-def _parameters() -> dict[str, Any]:
-    return {**PARAMETERS, "chunk_households": CHUNK_HOUSEHOLDS, "chunk_seed": "awda.simulate/{seed}/{chunk index}"}
+def _parameters(mix: LinkageMix) -> dict[str, Any]:
+    chunks = {"chunk_households": CHUNK_HOUSEHOLDS, "chunk_seed": "awda.simulate/{seed}/{chunk index}"}
+    return {**PARAMETERS, **chunks, **mix.manifest()}
 
 
 def _results(jobs: list[ChunkJob], workers: int, on_progress: Callable[[int], None] | None) -> Iterator[ChunkResult]:

@@ -11,7 +11,8 @@ from pathlib import Path
 from awda.simulate.dates import date_text, ordinal
 from awda.simulate.hazards import HazardModel, IncidentLog
 from awda.simulate.journeys import IntentionRun, JourneyPlanner, Journeys
-from awda.simulate.people import DAYS_PER_YEAR, Household, Person, PersonFactory
+from awda.simulate.mix import LinkageMix
+from awda.simulate.people import DAYS_PER_YEAR, FULL_BIRTH_DATE_SHARE, Household, Person, PersonFactory
 from awda.simulate.places import SCENARIO_END, Flow, Site, scenario_sites
 from awda.simulate.registration import Form, RegistrationRows
 from awda.simulate.writer import ChunkFiles
@@ -45,6 +46,7 @@ class ChunkJob:
     index: int
     first: int
     households: int
+    mix: LinkageMix = field(default_factory=LinkageMix)
 
 
 @dataclass
@@ -66,7 +68,7 @@ def run_chunk(job: ChunkJob, on_progress: Callable[[int], None] | None) -> Chunk
     """Write one chunk's streamed files under ``job.directory``."""
     files = ChunkFiles(job.directory)
     try:
-        simulation = ChunkSimulation(chunk_rng(job.seed, job.index), files, job.first)
+        simulation = ChunkSimulation(chunk_rng(job.seed, job.index), files, job.first, job.mix)
         simulation.run(job.households, on_progress)
     finally:
         files.close()
@@ -82,20 +84,25 @@ def _military_age(person: Person, day: int) -> bool:
 class ChunkSimulation:
     """State of one streaming run; everything random comes from ``rng``."""
 
-    def __init__(self, rng: random.Random, files: ChunkFiles, first: int) -> None:
+    def __init__(self, rng: random.Random, files: ChunkFiles, first: int, mix: LinkageMix | None = None) -> None:
+        mix = mix or LinkageMix()
         self.rnd = rng.random
+        self.p_duplicate = mix.duplicate_per_household(P_DUPLICATE)
+        self.p_switched = mix.switched_scripts
         self.files = files
         self.text = date_text()
         self.end_day = ordinal(SCENARIO_END)
         self.sites = scenario_sites()
         self.site_table = tuple(site for site in self.sites for _ in range(site.weight))
-        self.people = PersonFactory(rng, self.text)
+        self.people = PersonFactory(rng, self.text, mix.full_date_share(FULL_BIRTH_DATE_SHARE))
         self.forms = RegistrationRows(rng, self.text)
         self.incidents = IncidentLog(rng, files.incidents, self.text)
         hazards = HazardModel(rng, self.incidents, self.end_day)
         self.planner = JourneyPlanner(rng, self.end_day)
         self.journeys = Journeys(rng, files, self.text, hazards, self.incidents, self.end_day)
         self.recent: deque[Household] = deque(maxlen=RECENT_HOUSEHOLDS)
+        # with a linkage mix: recent one-script registrations and their script, to re-register in the other
+        self.one_script: deque[tuple[Household, str]] = deque(maxlen=RECENT_HOUSEHOLDS)
         self.first = first  # households numbered before this chunk
         self.households = self.persons = self.rows = self.duplicates = self.groups = 0
 
@@ -137,7 +144,9 @@ class ChunkSimulation:
             at_return = self.journeys.record(household.household_id, uuid, runs, travellers)
             self._write_persons(household, site, at_return)
             self.recent.append(household)
-            if rnd() < P_DUPLICATE:
+            if self.p_switched and self.forms.last_script:
+                self.one_script.append((household, self.forms.last_script))
+            if rnd() < self.p_duplicate:
                 self._duplicate()
 
     def _intention_members(self, members: list[Person], today: int, flow: Flow | None) -> tuple[str, list[Person]]:
@@ -197,7 +206,7 @@ class ChunkSimulation:
     def _duplicate(self) -> None:
         """Re-register a recent household elsewhere, later or earlier, recorded less carefully."""
         rnd = self.rnd
-        original = self.recent[int(rnd() * len(self.recent))]
+        original, script = self._original()
         site = self._site()
         while site.code == original.site_code:
             site = self._site()
@@ -213,14 +222,20 @@ class ChunkSimulation:
         flow = site.flow_table[int(rnd() * len(site.flow_table))] if rnd() < P_DUPLICATE_INTENTION else None
         text, _ = self._intention_members(members, day, flow)
         uuid = self.forms.new_uuid()
-        form = Form(
-            uuid, day, site, "", members, flow, text, duplicate=True, erase_patronyms=rnd() < P_DUPLICATE_NO_PATRONYMS
-        )
+        form = Form(uuid, day, site, "", members, flow, text, True, rnd() < P_DUPLICATE_NO_PATRONYMS, script)
         self._write_form(form, original.household_id)
         self.duplicates += 1
         if flow is not None:
             run = IntentionRun(1, flow, [(day, "", "registered")])
             self.journeys.history(original.household_id, uuid, run, run.transitions, "")
+
+    def _original(self) -> tuple[Household, str]:
+        """The household to re-register, and the only script to write it in (empty: drawn as usual)."""
+        rnd = self.rnd
+        if self.p_switched and self.one_script and rnd() < self.p_switched:
+            household, script = self.one_script[int(rnd() * len(self.one_script))]
+            return household, "latin" if script == "arabic" else "arabic"
+        return self.recent[int(rnd() * len(self.recent))], ""
 
     def counts(self) -> dict[str, int]:
         """Row counts of the chunk's files."""
