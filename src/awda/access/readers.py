@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -215,3 +216,34 @@ def find_by_identifier(session: Session, vault: Vault, actor: Actor, kind: str, 
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def persons_for_linkage(
+    session: Session, vault: Vault, actor: Actor, site_ids: Iterable[int], run_uid: str
+) -> Iterator[dict[str, Any]]:
+    """Every person of the sites, opened, for one linkage run; streamed household by household.
+
+    The caller keeps the values in memory only. The read is one `read_persons_for_linkage` event
+    per run, naming the run and the count (an event per household would bury the log), recorded
+    after the last person so its count is exact.
+    """
+    sites = sorted(set(site_ids))
+    for site_id in sites:
+        require(actor, Permission.READ_PERSONAL, site_id)
+    query = (
+        select(Person, Household.uid, Household.wrapped_key)
+        .join(Household, Household.id == Person.household_id)
+        .where(Household.site_id.in_(sites), Household.erased_at.is_(None))
+        .order_by(Person.household_id, Person.member_index)
+        .execution_options(yield_per=5_000)
+    )
+    opened = 0
+    household_uid, data_key = "", b""
+    for person, uid, wrapped in session.execute(query).tuples():
+        if uid != household_uid:
+            household_uid, data_key = uid, vault.unwrap(wrapped, uid)
+        view = _opened_person(vault, data_key, person, True)
+        yield view | {"person_id": person.id, "household_id": person.household_id, "household": uid}
+        opened += 1
+    payload = {"run": run_uid, "persons": opened, "sites": len(sites)}
+    record_event(session, actor, "read_persons_for_linkage", "linkage_run", run_uid, payload)

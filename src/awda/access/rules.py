@@ -36,6 +36,8 @@ class Permission(StrEnum):
     ASSIGN_FOLLOWUPS = "assign_followups"  # give follow-ups to monitors, escalate unreached households
     RECORD_INCIDENTS = "record_incidents"  # record protection incidents
     VERIFY_INCIDENTS = "verify_incidents"  # raise or lower an incident's verification level
+    RUN_LINKAGE = "run_linkage"  # run duplicate detection over the persons in scope
+    REVIEW_LINKAGE = "review_linkage"  # decide candidate pairs, merge and undo merges
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -47,6 +49,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REGISTER,
             Permission.DECLARE_INTENTION,
             Permission.READ_STATS,
+            Permission.RUN_LINKAGE,
+            Permission.REVIEW_LINKAGE,
         }
     ),
     Role.COORDINATOR: frozenset(
