@@ -490,6 +490,12 @@ def test_a_linkage_mix_sets_duplicates_year_only_and_switched_scripts(scenario: 
                 "arabic latin ", "latin arabic ",
             )  # fmt: skip
     assert switched / summary.duplicate_registrations > 0.15  # Arabic only on one, Latin only on the other
+    children: dict[str, list[str]] = defaultdict(list)
+    for person in mixed.truth["persons"]:
+        if person["relationship"] in ("son", "daughter"):
+            children[person["household_id"]].append(person["given_name_ar"])
+    assert all(len(set(names)) == len(names) for names in children.values())  # no two brothers named alike
+    assert parameters["distinct_sibling_names"] is True
 
 
 def script(rows: list[dict[str, str]]) -> str:

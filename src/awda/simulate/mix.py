@@ -33,6 +33,11 @@ class LinkageMix:
         return default if self.year_only is None else 1.0 - self.year_only
 
     @property
+    def is_set(self) -> bool:
+        """Whether any share was given: a linkage scenario also gives brothers and sisters distinct names."""
+        return self.duplicates is not None or self.year_only is not None
+
+    @property
     def switched_scripts(self) -> float:
         """Share of duplicates written in the other script of a one-script registration (0 by default)."""
         return 0.0 if self.duplicates is None else SWITCHED_SCRIPT_SHARE
@@ -46,4 +51,6 @@ class LinkageMix:
             out["duplicate_switched_script"] = self.switched_scripts
         if self.year_only is not None:
             out["full_birth_date_share"] = self.full_date_share(0.0)
+        if self.is_set:
+            out["distinct_sibling_names"] = True
         return out

@@ -60,10 +60,18 @@ class Household:
 class PersonFactory:
     """Draws realistic households from one ``random.Random`` stream."""
 
-    def __init__(self, rng: random.Random, date_text: DateText, full_date_share: float = FULL_BIRTH_DATE_SHARE) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        date_text: DateText,
+        full_date_share: float = FULL_BIRTH_DATE_SHARE,
+        distinct_sibling_names: bool = False,
+    ) -> None:
         self.rnd = rng.random
         self.date_text = date_text
         self.full_date_share = full_date_share
+        # living brothers and sisters never share a given name; off in the default scenario (its files stay as they are)
+        self.distinct_sibling_names = distinct_sibling_names
         tables = name_tables()
         self.male, self.female, self.family = tables.male, tables.female, tables.family
         self.id_prefix = ""  # person ids are the household number and the member's position
@@ -71,6 +79,14 @@ class PersonFactory:
 
     def _pick(self, table: tuple[NameEntry, ...]) -> NameEntry:
         return table[int(self.rnd() * len(table))]
+
+    def _sibling_name(self, table: tuple[NameEntry, ...], drawn: NameEntry, siblings: list[Person]) -> NameEntry:
+        """``drawn``, or another draw if a brother or sister already has that name (only when asked to)."""
+        if self.distinct_sibling_names:
+            taken = {sibling.given.ar for sibling in siblings}
+            while drawn.ar in taken:
+                drawn = self._pick(table)
+        return drawn
 
     def _lineage(self) -> tuple[NameEntry, NameEntry, NameEntry]:
         """Random father, grandfather and family names (one call instead of three)."""
@@ -246,13 +262,15 @@ class PersonFactory:
         while len(ages) < count - grandchildren and age >= 0 and mother_age - age <= 45:
             ages.append(age)
             age -= 1 + int(rnd() * 3)
+        children: list[Person] = []
         for age in ages:  # eldest first, as registrars list them
             if rnd() < 0.51:
-                son = male[int(rnd() * len(male))]
-                members.append(person("male", age, today, "son", son, lineage, mother_names))
+                son = self._sibling_name(male, male[int(rnd() * len(male))], children)
+                children.append(person("male", age, today, "son", son, lineage, mother_names))
             else:
-                daughter = female[int(rnd() * len(female))]
-                members.append(person("female", age, today, "daughter", daughter, lineage, mother_names))
+                daughter = self._sibling_name(female, female[int(rnd() * len(female))], children)
+                children.append(person("female", age, today, "daughter", daughter, lineage, mother_names))
+        members += children
         for _ in range(grandchildren):
             self._grandchild(members, lineage, head_age, today)
 
@@ -263,7 +281,8 @@ class PersonFactory:
         father = sons[0].given if sons else self._pick(self.male)
         age = int(self.rnd() * (min(16, head_age - 40) + 1))
         sex = "male" if self.rnd() < 0.51 else "female"
-        given = self._pick(self.male if sex == "male" else self.female)
+        table = self.male if sex == "male" else self.female
+        given = self._sibling_name(table, self._pick(table), [p for p in members if p.relationship == "grandchild"])
         members.append(
             self._person(
                 sex,
@@ -295,7 +314,8 @@ class PersonFactory:
     def _sibling(self, members: list[Person], head: Person, head_age: int, today: int) -> None:
         age = max(16, head_age + int(self.rnd() * 25) - 12)
         male = self.rnd() < 0.5
-        given = self._pick(self.male if male else self.female)
+        table = self.male if male else self.female
+        given = self._sibling_name(table, self._pick(table), [head])
         members.append(
             self._person(
                 "male" if male else "female",

@@ -94,7 +94,7 @@ class ChunkSimulation:
         self.end_day = ordinal(SCENARIO_END)
         self.sites = scenario_sites()
         self.site_table = tuple(site for site in self.sites for _ in range(site.weight))
-        self.people = PersonFactory(rng, self.text, mix.full_date_share(FULL_BIRTH_DATE_SHARE))
+        self.people = PersonFactory(rng, self.text, mix.full_date_share(FULL_BIRTH_DATE_SHARE), mix.is_set)
         self.forms = RegistrationRows(rng, self.text)
         self.incidents = IncidentLog(rng, files.incidents, self.text)
         hazards = HazardModel(rng, self.incidents, self.end_day)
