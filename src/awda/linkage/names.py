@@ -1,54 +1,123 @@
 """Arabic-aware name keys and comparison: the same person written in Arabic script or Latin letters.
 
-First published interface; the internals are refined in later commits, the signatures stay.
+`name_key` is a readable Latin key (Arabic script transliterated, Latin spellings normalised),
+`phonetic_key` a coarse key on which common spelling variants meet (for blocking), `name_tokens`
+the coarse keys of a full name's words, and `compare_names` the decision for two whole names.
+The rules are described in docs/linkage.md ("Names"); the pieces live in `arabic.py`, `latin.py`,
+`names_parts.py` (cutting a name into words) and `names_similarity.py` (how far two words are).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-_NON_LETTER = re.compile(r"[^a-z ]+")
-_SPACES = re.compile(r" +")
+from awda.linkage.names_parts import NameWord, name_words
+from awda.linkage.names_similarity import VOWELS, word_score
+
+MATCH_SCORE = 0.5
+MAX_NAME_LENGTH = 500  # longer input is not a name; only its start is looked at
+_COARSE = str.maketrans({"T": "s", "D": "d", "S": "c", "~": "h"})
+_FINAL_VOWEL = {"a": "h", "e": "h", "A": "h", "i": "y", "I": "y", "u": "w", "o": "w", "U": "w"}
+_DOUBLES = re.compile(r"(.)\1+")
 
 
 @dataclass(frozen=True)
 class NameComparison:
-    """The score (0..1) of two names and whether they are taken as the same name."""
+    """The score (0..1) of two names and whether they are taken as the same name (score >= 0.5)."""
 
     score: float
     match: bool
 
 
-@lru_cache(maxsize=200_000)
+def _words(text: object) -> tuple[NameWord, ...]:
+    if not isinstance(text, str) or not text:
+        return ()
+    return name_words(text[:MAX_NAME_LENGTH])
+
+
+@lru_cache(maxsize=400_000)
 def name_key(text: str) -> str:
     """Script-agnostic Latin key of a name: lower-case a-z and single spaces; "" for empty input."""
-    if not text:
-        return ""
-    folded = unicodedata.normalize("NFKD", str(text).lower())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", _NON_LETTER.sub(" ", folded)).strip()
+    return " ".join(word.text for word in _words(text))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=400_000)
+def coarse_key(sound: str) -> str:
+    """The consonant skeleton of one sound string: an opening glottal as "a", the final vowel's kind kept."""
+    out: list[str] = []
+    last = len(sound.rstrip("~")) - 1
+    for index, symbol in enumerate(sound):
+        if symbol in VOWELS:
+            if index == last:
+                out.append(_FINAL_VOWEL[symbol])
+        elif symbol == "'":
+            if index == 0:
+                out.append("a")
+        else:
+            out.append(symbol)
+    return _DOUBLES.sub(r"\1", "".join(out).translate(_COARSE))
+
+
+@lru_cache(maxsize=400_000)
 def phonetic_key(text: str) -> str:
-    """Coarse key on which common spelling variants of one name meet; "" for empty input."""
-    key = name_key(text).replace(" ", "")
-    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", key))
+    """Coarse key on which common spelling variants of a name meet (محمد, Mohammed, Muhammad, Mhd); "" for empty."""
+    return " ".join(name_tokens(text))
 
 
 def name_tokens(text: str) -> list[str]:
-    """The phonetic keys of the parts of a full name, compound names kept as one token."""
-    return [key for key in (phonetic_key(part) for part in name_key(text).split()) if key]
+    """The phonetic keys of the words of a full name: compounds one token, article and bin/ibn gone."""
+    return [key for key in (coarse_key(word.sound) for word in _words(text)) if key]
 
 
 def compare_names(a: str, b: str) -> NameComparison:
     """Score two names (one part or a whole chain, either script) and decide whether they match."""
-    left, right = name_tokens(a), name_tokens(b)
+    left, right = _words(a), _words(b)
     if not left or not right:
         return NameComparison(0.0, False)
-    shared = len(set(left) & set(right))
-    score = shared / max(len(set(left)), len(set(right)))
-    return NameComparison(score, left[0] == right[0] and left[-1] == right[-1])
+    score = _chain_score(left, right) if len(left) <= len(right) else _chain_score(right, left)
+    return NameComparison(round(score, 6), score >= MATCH_SCORE)
+
+
+def _similarity(left: NameWord, right: NameWord) -> float:
+    return word_score(left.sound, left.skeletal, right.sound, right.skeletal)
+
+
+def _chain_score(short: tuple[NameWord, ...], long: tuple[NameWord, ...]) -> float:
+    """First with first and last with last; the shorter chain's middle words in order in the longer one.
+
+    A chain may lack the father's and grandfather's names (2 words against 4); a given name alone
+    never matches a full name, and a chain whose family name is missing matches only as the first
+    words of the other (given, father...), with a lower score.
+    """
+    first = _similarity(short[0], long[0])
+    if len(short) == 1:
+        return first if len(long) == 1 else min(first, MATCH_SCORE - 0.01) * 0.9
+    ends = _aligned(short, long)
+    prefix = _aligned(short, long[: len(short)]) if len(long) > len(short) else None
+    missing = len(long) - len(short)
+    if ends is not None:
+        return MATCH_SCORE + (ends - MATCH_SCORE) * (1 - 0.04 * missing)
+    if prefix is not None:
+        return MATCH_SCORE + (prefix - MATCH_SCORE) * (0.8 - 0.04 * missing)
+    last = _similarity(short[-1], long[-1])
+    return min(MATCH_SCORE - 0.01, (first + last) / 2) * 0.9
+
+
+def _aligned(short: tuple[NameWord, ...], long: tuple[NameWord, ...]) -> float | None:
+    """Mean similarity of the best in-order alignment with both ends fixed, or None if a word fails."""
+    if _similarity(short[0], long[0]) < MATCH_SCORE or _similarity(short[-1], long[-1]) < MATCH_SCORE:
+        return None
+    scores = [_similarity(short[0], long[0]), _similarity(short[-1], long[-1])]
+    start = 1
+    for word in short[1:-1]:
+        found = next(
+            (j for j in range(start, len(long) - 1) if _similarity(word, long[j]) >= MATCH_SCORE),
+            None,
+        )
+        if found is None:
+            return None
+        scores.append(_similarity(word, long[found]))
+        start = found + 1
+    return sum(scores) / len(scores)

@@ -1,0 +1,119 @@
+"""A full name, in either script or both, cut into compound-aware words, each with its sound string.
+
+Arabic runs are cut at spaces, the article and the patronymic markers (بن ابن بنت) come off, and
+the compounds are joined as Latin spellings join them (`latin.join_compounds`): عبد الرحمن,
+عبدالله, أبو زيد, نور الدين, نصر الله. Each word is read from the vowelisation table when it is
+there, letter by letter otherwise (then the word is *skeletal*: see `names_similarity`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+from awda.linkage.arabic import (
+    is_arabic,
+    is_patronymic_marker,
+    normalise_arabic,
+    skeletal_sound,
+    strip_article,
+    vowelised,
+)
+from awda.linkage.latin import latin_sound, latin_words
+
+
+class NameWord(NamedTuple):
+    """One word of a name: its Latin key text (a-z), its sound string, and whether that is skeletal."""
+
+    text: str
+    sound: str
+    skeletal: bool
+
+
+_WORD_SPLIT = re.compile(r"[\s\-_.,;:/\\|()\[\]{}\"]+")
+_ARTICLE = "ال"
+_ABD, _ABU, _DIN, _ALLAH = "عبد", ("ابو", "أبو"), "الدين", "الله"
+_SOUND_TO_TEXT = str.maketrans(
+    {"A": "a", "I": "i", "U": "u", "'": "", "~": "h", "T": "th", "D": "dh", "S": "sh", "x": "kh", "g": "gh"}
+)
+
+
+@lru_cache(maxsize=400_000)
+def name_words(text: str) -> tuple[NameWord, ...]:
+    """The words of a name (one part or a whole chain), compounds joined, articles and markers gone."""
+    runs: list[tuple[bool, list[str]]] = []
+    for word in _WORD_SPLIT.split(normalise_arabic(text)):
+        if not word:
+            continue
+        arabic = is_arabic(word)
+        if runs and runs[-1][0] == arabic:
+            runs[-1][1].append(word)
+        else:
+            runs.append((arabic, [word]))
+    words: list[NameWord] = []
+    for arabic, run in runs:
+        words.extend(_arabic_words(run) if arabic else _latin_run(" ".join(run)))
+    return tuple(word for word in words if word.sound.strip("'~"))
+
+
+def _latin_run(text: str) -> list[NameWord]:
+    return [NameWord(word.replace("'", ""), _sound(word), False) for word in latin_words(text)]
+
+
+@lru_cache(maxsize=200_000)
+def _sound(latin: str) -> str:
+    return latin_sound(latin)
+
+
+def _split_joined(word: str) -> list[str]:
+    """عبدالرحمن -> عبد الرحمن; نورالدين -> نور الدين; نصرالله -> نصر الله; أبوزيد -> أبو زيد."""
+    if word.startswith(_ABD + _ARTICLE) and len(word) > 5:
+        return [_ABD, word[3:]]
+    for head in _ABU:
+        if word.startswith(head) and len(word) > 4 and not vowelised(word):
+            return [head, word[3:]]
+    for tail in (_DIN, _ALLAH):
+        if word.endswith(tail) and len(word) > len(tail) + 1 and not vowelised(word):
+            return [word[: -len(tail)], tail]
+    return [word]
+
+
+def _arabic_words(run: list[str]) -> list[NameWord]:
+    pieces = [piece for word in run if not is_patronymic_marker(word) for piece in _split_joined(word)]
+    out: list[list[str]] = []
+    index = 0
+    while index < len(pieces):
+        piece = pieces[index]
+        if piece in (_DIN, _ALLAH) and out:
+            out[-1].append(piece)
+        elif piece == _ARTICLE:
+            pass
+        elif (piece == _ABD or piece in _ABU) and index + 1 < len(pieces):
+            out.append([piece, pieces[index + 1]])
+            index += 1
+        else:
+            out.append([piece])
+        index += 1
+    return [_compound_word(parts) for parts in out]
+
+
+def _compound_word(parts: list[str]) -> NameWord:
+    """Join the readings of a compound's parts the way `latin.join_compounds` joins Latin ones."""
+    readings: list[tuple[str, str | None]] = []
+    for position, part in enumerate(parts):
+        if position == 0 and len(parts) > 1 and (part == _ABD or part in _ABU):
+            readings.append((part, "abdul" if part == _ABD else "abu"))
+        elif position > 0 and part == _DIN:
+            readings.append((part, "aldin"))
+        elif position > 0 and part == _ALLAH:
+            readings.append((part, "lah" if readings[-1][1] == "abdul" else "allah"))
+        else:
+            bare = strip_article(part)
+            readings.append((bare, vowelised(bare)))
+    if all(latin is not None for _, latin in readings):
+        text = "".join(latin or "" for _, latin in readings)
+        return NameWord(text, _sound(text), False)
+    sounds = [_sound(latin) if latin is not None else skeletal_sound(arabic) for arabic, latin in readings]
+    sound = sounds[0] + "".join(part.lstrip("'") for part in sounds[1:])
+    return NameWord(sound.translate(_SOUND_TO_TEXT), sound, True)
