@@ -172,6 +172,25 @@ def import_incidents_command(ctx: typer.Context, file: Path, as_json: bool = Jso
     monitoring_cli.import_field_file(ctx, "incidents", file, as_json)
 
 
+@import_app.command("odk")
+def import_odk_command(
+    ctx: typer.Context,
+    path: Path,
+    form: str = typer.Option(None, help="awda_registration, awda_followup or awda_incident (default: detected)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import an ODK Central (CSV zip) or KoboToolbox (XLSX, CSV) export (docs/field.md); per submission."""
+    from awda.field.exports_import import import_export, report_text
+
+    cli = state(ctx)
+    runtime = cli.runtime()
+    with runtime.sessions() as session, progress_bar("importing", None, not as_json) as advance:
+        report = import_export(session, runtime.vault, cli.actor(), path, form, advance)
+    emit(report.as_dict(), as_json, report_text(report))
+    if report.refused:
+        raise typer.Exit(1)
+
+
 def _first_problem(error: ValidationError) -> str:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "input"

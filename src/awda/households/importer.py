@@ -8,7 +8,7 @@ at all. Re-importing a file creates nothing; a changed household is a conflict.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,7 @@ from awda.households.pipeline import (
     RowError,
     prepared_chunks,
 )
-from awda.households.reading import cells, file_records, raw_chunks
+from awda.households.reading import Record, cells, file_records, raw_chunks
 from awda.households.rows import Layout, header_columns
 from awda.households.writer import RowBatch, write_households
 from awda.places.models import Place, Site
@@ -100,7 +100,48 @@ def import_registrations(
     """
     require(actor, Permission.REGISTER)
     records = file_records(path)
-    columns = header_columns(cells(next(records, [])))
+    header = cells(next(records, []))
+    return _import_records(
+        session, vault, actor, header, records, path.name, on_progress, workers, chunk_households, commit_rows
+    )
+
+
+def import_registration_rows(
+    session: Session,
+    vault: Vault,
+    actor: Actor,
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    source_name: str,
+    on_progress: Callable[[int], None] | None = None,
+    *,
+    workers: int | None = None,
+    chunk_households: int = CHUNK_HOUSEHOLDS,
+    commit_rows: int = COMMIT_ROWS,
+) -> ImportReport:
+    """`import_registrations` for rows held in memory (a field export's submissions, flattened by
+    `awda.field`): the same layout, checks, transactions and idempotency; nothing touches the disk.
+    Row numbers in the report count the header as row 1, then the rows in the order given."""
+    require(actor, Permission.REGISTER)
+    records: Iterator[Record] = (list(row) for row in rows)
+    return _import_records(
+        session, vault, actor, list(header), records, source_name, on_progress, workers, chunk_households, commit_rows
+    )
+
+
+def _import_records(
+    session: Session,
+    vault: Vault,
+    actor: Actor,
+    header: list[str],
+    records: Iterator[Record],
+    source_name: str,
+    on_progress: Callable[[int], None] | None,
+    workers: int | None,
+    chunk_households: int,
+    commit_rows: int,
+) -> ImportReport:
+    columns = header_columns(header)
     setup = ChunkSetup(
         vault.master_key_for_worker(),
         actor,
@@ -124,7 +165,7 @@ def import_registrations(
     report = writer.report
     with action(session):
         payload = report.as_dict() | {"errors": len(report.errors)}
-        record_event(session, actor, "import_registrations", "file", path.name[:64], payload)
+        record_event(session, actor, "import_registrations", "file", source_name[:64], payload)
     return report
 
 

@@ -6,7 +6,7 @@ the `_uuid` of the registration file) and the member's index in it. Formats: doc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from itertools import groupby
@@ -140,7 +140,14 @@ def _arrive(session: Session, actor: Actor, items: list[Row]) -> int:
 def import_followups(session: Session, actor: Actor, path: Path, on_progress: Progress = None) -> dict[str, int]:
     """Outcomes of scheduled follow-ups; a follow-up whose outcome is recorded already is skipped."""
     require(actor, Permission.FOLLOW_UP)
-    rows = list(file_rows(path, FOLLOWUP_COLUMNS))
+    return import_followup_rows(session, actor, list(file_rows(path, FOLLOWUP_COLUMNS)), on_progress)
+
+
+def import_followup_rows(
+    session: Session, actor: Actor, rows: Sequence[Row], on_progress: Progress = None
+) -> dict[str, int]:
+    """`import_followups` for rows already read (a field export's submissions); one transaction."""
+    require(actor, Permission.FOLLOW_UP)
     recorded = 0
     with action(session):
         for number, cells in rows:
@@ -180,7 +187,14 @@ def import_incidents(
 ) -> dict[str, int]:
     """Incidents; rows sharing an `incident_id` are one incident affecting several people."""
     require(actor, Permission.RECORD_INCIDENTS)
-    rows = list(file_rows(path, INCIDENT_COLUMNS))
+    return import_incident_rows(session, vault, actor, list(file_rows(path, INCIDENT_COLUMNS)), on_progress)
+
+
+def import_incident_rows(
+    session: Session, vault: Vault, actor: Actor, rows: Sequence[Row], on_progress: Progress = None
+) -> dict[str, int]:
+    """`import_incidents` for rows already read (a field export's submissions); one transaction."""
+    require(actor, Permission.RECORD_INCIDENTS)
     known = set(session.scalars(select(Incident.source_ref).where(Incident.source_ref.is_not(None))))
     recorded = skipped = 0
     with action(session):

@@ -1,0 +1,1 @@
+"""Field data collection: XLSForm templates, OpenRosa form lists, downloads and submissions."""
