@@ -25,7 +25,9 @@ from awda.linkage.services import load_forest, run_linkage
 from awda.linkage.truth import read_registration_truth, score_clusters
 from awda.runtime import Runtime
 from awda.simulate.scenario import write_scenario
+from awda.web.app import create_app
 from tests.conftest import Done, make_user
+from tests.test_api import API, TestClient, if_match, login, problem
 
 HOUSEHOLDS = 260  # about 1,400 person rows with 20% duplicate registrations
 
@@ -192,3 +194,28 @@ def test_the_cli_runs_and_reviews(awda: Callable[..., Done], scenario: Path) -> 
     refused = run("linkage", "decide", item["uid"], "merge", "--version", str(item["version"] + 1), expect=1)
     assert refused.stderr.strip().count("\n") == 0
     run("linkage", "run", "--review-threshold", "2", expect=2)
+
+
+def test_the_api_serves_the_review_queue(registry: Session, runtime: Runtime) -> None:
+    _run(registry, runtime, merge_threshold=1.0)
+    client = TestClient(create_app(runtime.settings, runtime))
+    sites = ("RUKBAN", "ATMEH", "JARABLUS", "IDLEB-SHELTER", "RASTAN-SHELTER", "ALWAER")
+    headers = login(client, registry, "reviewer1", "registrar", sites)
+    queue = client.get(f"{API}/linkage/queue?limit=2", headers=headers).json()
+    item = queue["items"][0]
+    shown = client.get(f"{API}/linkage/candidates/{item['uid']}", headers=headers)
+    assert shown.status_code == 200 and shown.headers["ETag"] == f'"v{item["version"]}"'
+    decision = f"{API}/linkage/candidates/{item['uid']}/decision"
+    problem(client.post(decision, json={"decision": "merge"}, headers=headers), 428)
+    stale = if_match(headers, f'"v{item["version"] + 1}"')
+    problem(client.post(decision, json={"decision": "merge"}, headers=stale), 412)
+    problem(client.post(decision, json={"decision": "maybe"}, headers=if_match(headers, shown.headers["ETag"])), 422)
+    merged = client.post(decision, json={"decision": "merge"}, headers=if_match(headers, shown.headers["ETag"]))
+    assert merged.status_code == 200 and merged.json()["status"] == "merged"
+    person = client.get(f"{API}/linkage/persons/{item['person_a']}", headers=headers).json()
+    assert {r["person"] for r in person["records"]} == {item["person_a"], item["person_b"]}
+    undone = client.post(f"{API}/linkage/merges/{merged.json()['merges'][0]}/undo", headers=headers)
+    assert undone.status_code == 200 and len(undone.json()["undone"]) == 1
+    problem(client.post(f"{API}/linkage/merges/{merged.json()['merges'][0]}/undo", headers=headers), 409)
+    analyst = login(client, registry, "analyst2", "analyst", ())
+    problem(client.get(f"{API}/linkage/queue", headers=analyst), 403)

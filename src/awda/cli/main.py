@@ -21,6 +21,7 @@ from awda.convoys import cli as convoys_cli
 from awda.db import written_meanwhile
 from awda.errors import AwdaError
 from awda.households import cli as households_cli
+from awda.linkage import cli as linkage_cli
 from awda.monitoring import cli as monitoring_cli
 from awda.places import cli as places_cli
 from awda.retention import cli as retention_cli
@@ -45,6 +46,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(convoys_cli.app, name="convoys")
 app.add_typer(monitoring_cli.app, name="monitoring")
 app.add_typer(retention_cli.app, name="retention")
+app.add_typer(linkage_cli.app, name="linkage")
 app.command("backup")(backup_cli.backup_command)
 app.command("restore")(backup_cli.restore_command)
 

@@ -16,6 +16,7 @@ from awda.cards.documents import StatusListCache
 from awda.convoys.api import router as convoys_router
 from awda.convoys.api import status_router
 from awda.households.api import router as households_router
+from awda.linkage.api import router as linkage_router
 from awda.monitoring.api import router as monitoring_router
 from awda.places.api import router as places_router
 from awda.runtime import Runtime, open_runtime
@@ -56,7 +57,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime or open_runtime(settings)
     app.state.status_lists = StatusListCache()
     routers = (auth_router, households_router, places_router, stats_router, agreements_router, cards_router)
-    for router in (*routers, monitoring_router, convoys_router, status_router):
+    for router in (*routers, monitoring_router, convoys_router, status_router, linkage_router):
         app.include_router(router, prefix=API_PREFIX)
     problems.install(app)
     limits.install(app, settings)
