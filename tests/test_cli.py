@@ -97,3 +97,5 @@ def test_demo_without_serving(awda: Awda) -> None:
     )
     assert own["status"] == "assigned" and "convoy" in own
     assert Path(convoys["flows"]["file"]).exists() and convoys["flows"]["latest"] is not None
+    linkage = result["linkage"]
+    assert linkage["persons"] == result["summary"]["persons"] and linkage["pairs"] >= linkage["merged"] >= 0

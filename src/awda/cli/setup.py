@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from awda.access import services as access
 from awda.access.models import User
 from awda.access.rules import Role
-from awda.cli.common import CliState, progress_bar
+from awda.cli.common import CliState, progress_bar, stderr
 from awda.households.importer import ImportReport, import_registrations
 from awda.places.services import load_demo_gazetteer
 from awda.settings import Settings
@@ -98,6 +98,7 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
     monitoring = demo_monitoring(cli, scenario_dir, progress)
     monitoring["scorecard"] = demo_scorecard(cli)
     convoys = demo_convoys(cli)
+    linkage = demo_linkage(cli, progress)
     password = access_password()
     with cli.runtime().sessions() as session:
         if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is None:
@@ -116,7 +117,21 @@ def run_demo(cli: CliState, households: int, seed: int, progress: bool) -> dict[
         "cards": cards,
         "monitoring": monitoring,
         "convoys": convoys,
+        "linkage": linkage,
     }
+
+
+def demo_linkage(cli: CliState, progress: bool) -> dict[str, Any]:
+    """Duplicate detection over the whole registry (docs/linkage.md): merges and the review queue."""
+    from awda.linkage.services import run_linkage
+
+    runtime = cli.runtime()
+    on_progress = (lambda step: stderr.print(f"linkage: {step}")) if progress else None
+    with runtime.sessions() as session:
+        result = run_linkage(
+            session, runtime.vault, access.SYSTEM, workdir=runtime.settings.data_dir, on_progress=on_progress
+        )
+    return result.as_dict()
 
 
 def demo_monitoring(cli: CliState, scenario_dir: Path, progress: bool) -> dict[str, Any]:
@@ -251,10 +266,18 @@ def demo_text(result: dict[str, Any]) -> str:
         *_cards_text(result["cards"]),
         _monitoring_text(result["monitoring"]),
         *_convoys_text(result["convoys"]),
+        _linkage_text(result["linkage"]),
         f"admin login: {result['admin']['username']} / {result['admin']['password']}",
         f"API and its documentation: {result['url']}",
     ]
     return "\n".join(lines)
+
+
+def _linkage_text(linkage: dict[str, Any]) -> str:
+    return (
+        f"duplicates: {linkage['persons']} persons linked, {linkage['merged']} re-registrations merged (undoable), "
+        f"{linkage['queued']} pairs waiting for review: awda linkage queue"
+    )
 
 
 def _monitoring_text(imported: dict[str, Any]) -> str:
