@@ -22,6 +22,7 @@ from awda.db import written_meanwhile
 from awda.errors import AwdaError
 from awda.households import cli as households_cli
 from awda.linkage import cli as linkage_cli
+from awda.linkage import names_cli
 from awda.monitoring import cli as monitoring_cli
 from awda.places import cli as places_cli
 from awda.retention import cli as retention_cli
@@ -47,6 +48,7 @@ app.add_typer(convoys_cli.app, name="convoys")
 app.add_typer(monitoring_cli.app, name="monitoring")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(linkage_cli.app, name="linkage")
+app.add_typer(names_cli.app, name="names")
 app.command("backup")(backup_cli.backup_command)
 app.command("restore")(backup_cli.restore_command)
 

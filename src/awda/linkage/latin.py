@@ -80,6 +80,7 @@ _ABD_JOINED = (
     (re.compile(r"abd(?=[bdfghjklmnqrstvwxz][a-z']{3})(.*)"), r"abdul\1"),
 )
 _ALLAH_SUFFIX = re.compile(r"([a-z']{3,}?)[aeiou]llah?")  # Nasrullah, Fadlallah, Jadalla
+_ALEF_LAM_VOWEL = re.compile(r"al(?!aw|ay)([aeiou][a-z']{4,})")  # Alahmad, Alomari (not Alawneh, Alayan)
 _ABU_JOINED = re.compile(r"(?:abu|abou|aboo)(?=[bdfghjklmnqrstvwxz][a-z']{2})(.*)")
 _ALEF_LAM_JOINED = re.compile(r"[ae]l(?=[bcdfghjklmnpqrstvwxyz][a-z']{3})(.*)")
 
@@ -179,8 +180,8 @@ def _normalise_single(word: str) -> str:
     if match := _DIN_SUFFIX.fullmatch(word):
         return match.group(1) + "aldin"
     if match := _ALLAH_SUFFIX.fullmatch(word):
-        return match.group(1) + "allah"
-    if match := _ALEF_LAM_JOINED.fullmatch(word):
+        return "abdullah" if match.group(1) == "abd" else match.group(1) + "allah"
+    if match := _ALEF_LAM_JOINED.fullmatch(word) or _ALEF_LAM_VOWEL.fullmatch(word):
         return _normalise_single(match.group(1))
     return word
 
@@ -208,7 +209,7 @@ _DIGRAPHS = (
     ("ee", "i"),
 )
 _DOUBLES = re.compile(r"(.)\1+")
-_FRENCH_W = re.compile(r"^ou(?=[aeiy])")  # Oualid, Ouael: French writes an opening w as ou
+_FRENCH_W = re.compile(r"^ou(?=[aeiy])|(?<=[rdlz])ou(?=a[^aeiouy])")  # Oualid, Marouane: French ou for w
 _SILENT_E = re.compile(r"(?<=[^aeiou'].)ne$")  # Amine, Imane, Noureddine: French spelling, silent e
 _FINAL_IE = re.compile(r"(?<=.)ie$")  # Rifaie, Fadie
 _FINAL_HAMZA = re.compile(r"(?<=[^aeiou'])a'?a$")  # Safaa, Safa'a, Asmaa: a long a and a hamza

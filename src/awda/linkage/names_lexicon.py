@@ -15,44 +15,45 @@ _TABLE = """
 محمد muhammad|احمد ahmad|محمود mahmud|حامد hamid|حمد hamad|حمود hamud|حماد hammad|محمدي muhammadi
 مهند muhannad|مهدي mahdi|حمدي hamdi|حمدان hamdan|حمزه hamza|حميد hamid|احمدي ahmadi|امجد amjad
 مصطفي mustafa|خالد khalid|خليل khalil|خلف khalaf|عمر umar|عمار ammar|عامر amir|عمرو amru
-عثمان uthman|علي ali|عليا alya|عاليه aliya|عليه aliya|يوسف yusuf|يونس yunus|يحيي yahya|يعقوب yaqub
-حسن hasan|حسين husayn|حسان hassan|حسني husni|حسنا hasna|حسناء hasna|حسام husam|محسن muhsin
-ابراهيم ibrahim|اسماعيل ismail|اسحاق ishaq|اسحق ishaq|موسي musa|عيسي isa|عيسى isa|داود dawud|داوود dawud
+عثمان uthman|علي ali|عليا alya|عاليه aliya|عليه aliya|يوسف yusuf|يونس yunus|يحيي yahya|يعقوب ya'qub
+حسن hasan|حسين husayn|حسان hassan|حسني husni|حسنا hasna|حسناء hasna'|حسام husam|محسن muhsin
+ابراهيم ibrahim|اسماعيل isma'il|اسحاق ishaq|اسحق ishaq|موسي musa|عيسي isa|عيسى isa|داود dawud|داوود dawud
 سليمان sulayman|سلمان salman|سليم salim|سالم salim|سلمي salma|سلام salam|سلامه salama|اسلام islam
-سعيد said|سعد saad|سعود saud|سعاد suad|سعدي saadi|سيد sayyid|مسعود masud|اسعد asad|اسد asad
-فاطمه fatima|عائشه aisha|عايشه aisha|زينب zaynab|خديجه khadija|مريم maryam|امنه amina|آمنه amina
+سعيد sa'id|سعد sa'd|سعود sa'ud|سعاد su'ad|سعدي sa'di|سيد sayyid|مسعود mas'ud|اسعد as'ad|اسد asad
+فاطمه fatima|عائشه a'isha|عايشه aisha|زينب zaynab|خديجه khadija|مريم maryam|امنه amina|آمنه amina
 امينه amina|امين amin|ايمن ayman|ايمان iman|يمان yaman|امان aman|امال amal|امل amal|اماني amani
 نور nur|نوري nuri|نوره nura|منير munir|منيره munira|انور anwar|نوار nawar|نورا nura
 كريم karim|كريمه karima|جمال jamal|جميل jamil|جميله jamila|كمال kamal|كامل kamil|جلال jalal
 سمير samir|سميره samira|سامر samir|سامي sami|ساميه samia|سميه sumayya|سماح samah|سمر samar
 رحمن rahman|رحيم rahim|رحمه rahma|عزيز aziz|عزيزه aziza|لطيف latif|قادر qadir|ستار sattar
 جبار jabbar|مجيد majid|ماجد majid|غني ghani|ناصر nasir|نصر nasr|نصار nassar|منصور mansur
-رزاق razzaq|وهاب wahhab|فتاح fattah|حليم halim|حكيم hakim|باسط basit|رؤوف rauf|هادي hadi|اله ilah
-منعم munim|جليل jalil|جواد jawad|قدوس quddus|مالك malik|معين muin|مطلب muttalib|باقي baqi|دين din
-فتحي fathi|فتحيه fathiya|ادهم adham|طه taha|طلال talal|بلال bilal|هلال hilal|وائل wail|وليد walid
-رامي rami|راميه ramia|رانيا rania|رنا rana|رياض riyad|زياد ziyad|زيد zayd|زيدان zaydan|ضياء diya
-علاء ala|بهاء baha|صفاء safa|وفاء wafa|رجاء raja|دعاء dua|هناء hana|سناء sana|ثناء thana|شيماء shayma
+رزاق razzaq|وهاب wahhab|فتاح fattah|حليم halim|حكيم hakim|باسط basit|رؤوف ra'uf|هادي hadi|اله ilah
+منعم mun'im|جليل jalil|جواد jawad|قدوس quddus|مالك malik|معين mu'in|مطلب muttalib|باقي baqi|دين din
+فتحي fathi|فتحيه fathiya|ادهم adham|طه taha|طلال talal|بلال bilal|هلال hilal|وائل wa'il|وليد walid
+رامي rami|راميه ramia|رانيا rania|رنا rana|رياض riyad|زياد ziyad|زيد zayd|زيدان zaydan|ضياء diya'
+علاء ala'|بهاء baha'|صفاء safa'|وفاء wafa'|رجاء raja'|دعاء du'a|هناء hana'|سناء sana'|ثناء thana'|شيماء shayma'
 اسامه usama|ياسر yasir|ياسين yasin|ياسمين yasmin|هيثم haytham|هشام hisham|هاشم hashim|هاني hani|هبه hiba
 شادي shadi|فادي fadi|ناديه nadia|نادر nadir|نذير nadhir|نزار nizar|نضال nidal|فاضل fadil|فضل fadl
-رمضان ramadan|شعبان shaban|عبد abd|عبيد ubayd|عابد abid|عبدو abdu|ابو abu|عدنان adnan|عماد imad
+رمضان ramadan|شعبان sha'ban|عبد abd|عبيد ubayd|عابد abid|عبدو abdu|ابو abu|عدنان adnan|عماد imad
 عصام isam|عادل adil|عاطف atif|عارف arif|عرفان irfan|انس anas|اياد iyad|اياس iyas|الياس ilyas
 بشار bashar|بشير bashir|بشري bushra|بسام bassam|باسل basil|باسم basim|ابتسام ibtisam|بكر bakr|بكري bakri
-جابر jabir|جعفر jafar|جهاد jihad|جودت jawdat|جورج jurj|حبيب habib|حافظ hafiz|حازم hazim|حاتم hatim
+جابر jabir|جعفر ja'far|جهاد jihad|جودت jawdat|جورج jurj|حبيب habib|حافظ hafiz|حازم hazim|حاتم hatim
 حيدر haydar|خضر khidr|خير khayr|خيري khayri|دياب diab|ديب dib|راتب ratib|راشد rashid|رشيد rashid
-رضا rida|رفعت rifat|رفيق rafiq|رائد raid|رعد raad|زكريا zakariya|زكي zaki|زهير zuhayr|زهره zahra
+رضا rida|رفعت rif'at|رفيق rafiq|رائد ra'id|رعد ra'd|زكريا zakariya|زكي zaki|زهير zuhayr|زهره zahra
 سامح samih|سفيان sufyan|سهيل suhayl|سهام siham|سوسن sawsan|شريف sharif|شوقي shawqi|صالح salih|صلاح salah
 صبحي subhi|صباح sabah|صابر sabir|صبري sabri|صادق sadiq|صدام saddam|صفوان safwan|ضاهر dahir|ظاهر dhahir
 طارق tariq|عاصم asim|عبير abir|عفاف afaf|عزت izzat|عز izz|عزالدين izzaldin|عمران imran|عوض awad
 غسان ghassan|غاده ghada|فارس faris|فاروق faruq|فايز fayiz|فايزه fayiza|فراس firas|فريد farid|فيصل faysal
-قاسم qasim|قصي qusay|كنان kinan|لؤي luay|لبنى lubna|ليلي layla|ليلى layla|لينا lina|مازن mazin|ماهر mahir
-مالك malik|مأمون mamun|مامون mamun|مجد majd|مراد murad|مروان marwan|مروه marwa|مصعب musab|معاذ muadh
-منذر mundhir|منى muna|مها maha|موفق muwaffaq|ميسون maysun|نائل nail|نبيل nabil|نبيله nabila|نجاح najah
-نجيب najib|نزيه nazih|نعيم naim|نهاد nihad|نوال nawal|هدي huda|هند hind|هيفاء hayfa|وسيم wasim|وعد wad
+قاسم qasim|قصي qusay|كنان kinan|لؤي lu'ay|لبنى lubna|ليلي layla|ليلى layla|لينا lina|مازن mazin|ماهر mahir
+مالك malik|مأمون ma'mun|مامون ma'mun|مجد majd|مراد murad|مروان marwan|مروه marwa|مصعب mus'ab|معاذ mu'adh
+منذر mundhir|منى muna|مها maha|موفق muwaffaq|ميسون maysun|نائل na'il|نبيل nabil|نبيله nabila|نجاح najah
+نجيب najib|نزيه nazih|نعيم na'im|نهاد nihad|نوال nawal|هدي huda|هند hind|هيفاء hayfa'|وسيم wasim|وعد wa'd
 ياسمينه yasmina|يزن yazan|حلا hala|هاله hala|ربا ruba|رهف rahaf|رغد raghad|شهد shahd|جنى jana|تسنيم tasnim
-مرعي mari|مرشد murshid|محي muhyi|مهيب muhib|عبود abbud|حموده hamuda|درويش darwish|حداد haddad|خوري khuri
-نجار najjar|عطار attar|صباغ sabbagh|حلبي halabi|حمصي himsi|شامي shami|مصري masri|كردي kurdi|زعبي zubi
-حريري hariri|حوراني hawrani|ادلبي idlibi|حموي hamawi|خطيب khatib|حسيني husayni|حسني husni|رفاعي rifai
-دمشقي dimashqi|ديري dayri|قباني qabbani|عطا ata|عطيه atiya|نعمه nima|نعمان numan|لقمان luqman|سلطان sultan
+مرعي mar'i|مرشد murshid|محي muhyi|مهيب muhib|عبود abbud|حموده hamuda|درويش darwish|حداد haddad|خوري khuri
+نجار najjar|عطار attar|صباغ sabbagh|حلبي halabi|حمصي himsi|شامي shami|مصري masri|كردي kurdi|زعبي zu'bi
+حريري hariri|حوراني hawrani|ادلبي idlibi|حموي hamawi|خطيب khatib|حسيني husayni|حسني husni|رفاعي rifa'i
+دمشقي dimashqi|ديري dayri|قباني qabbani|عطا ata|عطيه atiya|نعمه ni'ma|نعمان nu'man|لقمان luqman|سلطان sultan
+براءه bara'a|اسراء isra'|الاء ala'|اسماء asma'|عبيده ubayda|رقيه ruqayya|لمي lama|هدي huda
 """
 
 # Lookup form: every alef alike, final ى as ي and ة as ه (registrars' keyboards vary on these).

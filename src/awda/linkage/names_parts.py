@@ -68,8 +68,9 @@ def _sound(latin: str) -> str:
 
 def _split_joined(word: str) -> list[str]:
     """عبدالرحمن -> عبد الرحمن; نورالدين -> نور الدين; نصرالله -> نصر الله; أبوزيد -> أبو زيد."""
-    if word.startswith(_ABD + _ARTICLE) and len(word) > 5:
-        return [_ABD, word[3:]]
+    for head in (_ABD, _ARTICLE + _ABD):  # العبدالله: a family name with the article before the compound
+        if word.startswith(head + _ARTICLE) and len(word) > len(head) + 2:
+            return [_ABD, word[len(head) :]]
     for head in _ABU:
         if word.startswith(head) and len(word) > 4 and not vowelised(word):
             return [head, word[3:]]
@@ -113,7 +114,7 @@ def _compound_word(parts: list[str]) -> NameWord:
             readings.append((bare, vowelised(bare)))
     if all(latin is not None for _, latin in readings):
         text = "".join(latin or "" for _, latin in readings)
-        return NameWord(text, _sound(text), False)
+        return NameWord(text.replace("'", ""), _sound(text), False)
     sounds = [_sound(latin) if latin is not None else skeletal_sound(arabic) for arabic, latin in readings]
     sound = sounds[0] + "".join(part.lstrip("'") for part in sounds[1:])
     return NameWord(sound.translate(_SOUND_TO_TEXT), sound, True)

@@ -54,7 +54,7 @@ def _is_final(sound: str, index: int) -> bool:
 def _in_last_syllable(sound: str, index: int) -> bool:
     """A vowel between the last two consonants: Majid/Majd, Nasir/Nasr are different names."""
     rest = sound[index + 1 :].rstrip("~")
-    return len(rest) == 1 and rest not in VOWELS and sound[index - 1] not in VOWELS and sound[index - 1] != "'"
+    return len(rest) == 1 and rest not in VOWELS and sound[index - 1] not in VOWELS
 
 
 _CONSONANT_INDEL = {"~": 0.1, "y": 0.5, "w": 0.5}
@@ -81,7 +81,8 @@ def _short_vowel_indel(sound: str, index: int, other_skeletal: bool) -> float:
     if index == 1 and sound[0] == "'":
         return 0.6
     if _in_last_syllable(sound, index):
-        return 0.45 if sound[index] == "e" else 0.6
+        # An e or an a after an ain is how Latin breaks up a final cluster (Bader, Sa'ad); i, o, u are not.
+        return 0.3 if sound[index - 1] == "'" and sound[index] == "a" else 0.45 if sound[index] == "e" else 0.6
     return 0.3
 
 
