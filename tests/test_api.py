@@ -54,6 +54,8 @@ SCOPED_LISTS = {
     f"{API}/convoys",
     f"{API}/convoys/waitlists",
     f"{API}/convoys/missing",
+    f"{API}/linkage/queue",
+    f"{API}/linkage/households",
 }
 Headers = dict[str, str]
 
@@ -310,6 +312,8 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "/transitions": lambda: {"to": "waitlisted"},
     "/cards": lambda: {"person": "00000000-0000-7000-8000-000000000000", "agreement": "AG-2018-NHOMS"},
     "/revoke": lambda: {"reason": "lost"},
+    "/decision": lambda: {"decision": "reject"},
+    "/households/merge": lambda: {"household_a": NO_UID, "household_b": NO_UID},
     "/monitoring/arrivals": lambda: {"household_uid": NO_UID, "arrived_on": "2024-05-01", "place": "C4301"},
     "/outcome": lambda: {"outcome": "reached", "contacted_on": "2024-05-08"},
     "/followups/monitor": lambda: {"monitor": "monitor"},
