@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from awda.access.readers import person_for
-from awda.access.rules import Actor, Permission, covers_site
+from awda.access.rules import Actor, Permission, Role, covers_site
 from awda.access.services import require
 from awda.audit.services import record_event
 from awda.db import action, serialise, utcnow
@@ -34,16 +34,24 @@ from awda.vault import Vault
 MAX_PAGE = 500
 
 
-def _candidate_query() -> Select[Any]:
+def _candidate_query(actor: Actor | None = None) -> Select[Any]:
+    """Pairs with their persons' uids and households; with an actor, only those wholly in scope (in SQL)."""
     person_a, person_b = aliased(Person), aliased(Person)
     household_a, household_b = aliased(Household), aliased(Household)
-    return (
+    query = (
         select(LinkCandidate, person_a.uid, person_b.uid, household_a, household_b)
         .join(person_a, person_a.id == LinkCandidate.person_a_id)
         .join(person_b, person_b.id == LinkCandidate.person_b_id)
         .join(household_a, household_a.id == LinkCandidate.household_a_id)
         .join(household_b, household_b.id == LinkCandidate.household_b_id)
     )
+    if actor is None:
+        return query
+    query = query.where(household_a.erased_at.is_(None), household_b.erased_at.is_(None))
+    if actor.role == Role.ADMIN or actor.all_sites:
+        return query
+    sites = sorted(actor.site_ids)
+    return query.where(household_a.site_id.in_(sites), household_b.site_id.in_(sites))
 
 
 def _in_scope(actor: Actor, *households: Household) -> bool:
@@ -67,11 +75,11 @@ def _view(row: Any) -> dict[str, Any]:
 def review_queue(session: Session, actor: Actor, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Pending pairs whose two households are in the actor's scope, most likely first; no personal value."""
     require(actor, Permission.REVIEW_LINKAGE)
-    query = _candidate_query().where(LinkCandidate.status == CandidateStatus.PENDING)
-    query = query.order_by(LinkCandidate.probability.desc(), LinkCandidate.id)
-    rows = [row for row in session.execute(query) if _in_scope(actor, row[3], row[4])]
-    page = rows[offset : offset + min(limit, MAX_PAGE)]
-    return {"total": len(rows), "limit": limit, "offset": offset, "items": [_view(row) for row in page]}
+    query = _candidate_query(actor).where(LinkCandidate.status == CandidateStatus.PENDING)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = query.order_by(LinkCandidate.probability.desc(), LinkCandidate.id).limit(min(limit, MAX_PAGE)).offset(offset)
+    items = [_view(row) for row in session.execute(page)]
+    return {"total": int(total or 0), "limit": limit, "offset": offset, "items": items}
 
 
 def _load(session: Session, actor: Actor, uid: str, lock: bool = False) -> Any:
@@ -132,8 +140,7 @@ def _merge_pairs(session: Session, actor: Actor, candidates: list[LinkCandidate]
 def household_view(session: Session, actor: Actor, limit: int = 50) -> list[dict[str, Any]]:
     """Households matched together (members matched as a group), for review as a whole."""
     require(actor, Permission.REVIEW_LINKAGE)
-    rows = session.execute(_candidate_query().where(LinkCandidate.status != CandidateStatus.REJECTED)).all()
-    rows = [row for row in rows if _in_scope(actor, row[3], row[4])]
+    rows = session.execute(_candidate_query(actor).where(LinkCandidate.status != CandidateStatus.REJECTED)).all()
     households = {row[3].id: row[3] for row in rows} | {row[4].id: row[4] for row in rows}
     sizes = _household_sizes(session, list(households))
     pairs = [
