@@ -237,6 +237,29 @@ def test_look_alikes_stay_apart(a: str, b: str) -> None:
     assert not compare_names(a, b).match
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "match"),
+    [
+        ("مصطفى", "مصطفي", True),  # alef maqsura typed as ya
+        ("فاطمة", "فاطمه", True),  # ta marbuta typed as ha
+        ("أحمد", "احمد", True),
+        ("عبد الرحمن", "عبدالرحمن", True),
+        ("سامر", "سمير", False),  # Samer and Samir: the long vowels tell them apart in Arabic script
+        ("محمد", "محمود", False),
+        ("الحسين", "الحسيني", False),
+    ],
+)
+def test_two_arabic_spellings_are_compared_letter_by_letter(a: str, b: str, match: bool) -> None:
+    assert compare_names(a, b).match is match
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("Alomar", "Omar"), ("Alissa", "Issa"), ("Al-Jumaa", "Jumah"), ("Zoabi", "Zu'bi"), ("Suad", "Su'ad")]
+)
+def test_joined_articles_and_final_ain(a: str, b: str) -> None:
+    assert compare_names(a, b).match
+
+
 def test_compounds_are_one_token() -> None:
     assert name_tokens("Abd al-Rahman Nour al-Din Abu Zeid") == name_tokens("عبد الرحمن نور الدين أبو زيد")
     assert len(name_tokens("Abd al-Rahman Nour al-Din Abu Zeid")) == 3

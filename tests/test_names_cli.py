@@ -50,6 +50,16 @@ def test_two_names_as_json_and_as_a_line(names: Run) -> None:
     assert names("compare", "Ahmad", "Hamad").stdout.startswith("no match (score ")
 
 
+def test_an_hxl_pairs_file_keeps_its_hashtag_row(names: Run, tmp_path: Path) -> None:
+    source = write(tmp_path / "pairs.csv", "name_a,name_b\n#x_name+a,#x_name+b\nKhaled,Khalid\n")
+    out = tmp_path / "out.csv"
+    assert json.loads(names("compare", "--pairs", str(source), "--out", str(out), "--json").stdout)["rows"] == 1
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1] == ["#x_name+a", "#x_name+b", "#x_score+num", "#x_match"]
+    assert rows[2][0] == "Khaled" and rows[2][3] == "true" and len(rows) == 3
+
+
 def test_a_pairs_file_comes_back_with_score_and_match(names: Run, tmp_path: Path) -> None:
     source = write(
         tmp_path / "pairs.csv",

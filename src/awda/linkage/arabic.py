@@ -166,7 +166,7 @@ def _letter_sound(letter: str, index: int, last: int, before: str, after: str) -
         return "a~" if index == last else "t"
     if letter in "وي":
         glide, vowel = ("w", "U") if letter == "و" else ("y", "I")
-        next_is_alef = after in _ALEFS or after == "ة"
+        next_is_alef = after != "" and after in _ALEFS + "ة"
         return glide if index == 0 or before in ("A", "'A", "U", "I") or next_is_alef else vowel
     return ""
 

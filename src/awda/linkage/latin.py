@@ -204,34 +204,35 @@ _DIGRAPHS = (
     ("c", "k"),
     ("v", "w"),
     ("p", "b"),
-    ("ou", "u"),
-    ("oo", "u"),
+    ("ou", "U"),
+    ("oo", "U"),
     ("ee", "i"),
 )
 _DOUBLES = re.compile(r"(.)\1+")
+_SOUND_VOWELS = frozenset("aeiouU")  # U: ou, oo, a long u in Latin spellings
 _FRENCH_W = re.compile(r"^ou(?=[aeiy])|(?<=[rdlz])ou(?=a[^aeiouy])")  # Oualid, Marouane: French ou for w
 _SILENT_E = re.compile(r"(?<=[^aeiou'].)ne$")  # Amine, Imane, Noureddine: French spelling, silent e
 _FINAL_IE = re.compile(r"(?<=.)ie$")  # Rifaie, Fadie
-_FINAL_HAMZA = re.compile(r"(?<=[^aeiou'])a'?a$")  # Safaa, Safa'a, Asmaa: a long a and a hamza
 _SOFT_C = re.compile(r"c(?=[eiy])")  # Nacer, Cyrine: French c before e/i
-_DIPHTHONG_AW = re.compile(r"aw(?![aeiouy])")  # Hawrani/Hourani, Sawsan/Sousan: the diphthong aw read as u
-_GLIDE_Y = re.compile(r"y(?![aeiou])")
-_IA = re.compile(r"i(?=[aeou])")
-_VOWEL_AIN = re.compile(r"(?<=[^aeiou'])a(?=[aeu][^aeiou'~])")
+_DIPHTHONG_AW = re.compile(r"aw(?![aeiouyU])")  # Hawrani/Hourani, Sawsan/Sousan: the diphthong aw read as u
+_GLIDE_Y = re.compile(r"y(?![aeiouU])")
+_IA = re.compile(r"i(?=[aeouU])")
+_VOWEL_AIN = re.compile(r"(?<=[^aeiouU'])a(?=[aeuU][^aeiouU'~]|a$)")
+_BACK_VOWEL_AIN = re.compile(r"(?<=[^aeiouU'])([ou])(?=a[^aeiouU'~y]|a$)")  # Zoabi, Suad, Muadh
 _FINAL_H = re.compile(r"(?<=[ae])h$")
 
 
 def latin_sound(word: str) -> str:
     """The sound string of one Latin word (see the module docstring)."""
     sound = _FRENCH_W.sub("w", _SILENT_E.sub("n", word))
-    sound = _SOFT_C.sub("s", _FINAL_IE.sub("i", _FINAL_HAMZA.sub("a'", sound)))
+    sound = _SOFT_C.sub("s", _FINAL_IE.sub("i", sound))
     for digraph, symbol in _DIGRAPHS:
         sound = sound.replace(digraph, symbol)
-    sound = _VOWEL_AIN.sub("a'", sound)
+    sound = _BACK_VOWEL_AIN.sub(r"\1'", _VOWEL_AIN.sub("a'", sound))
     sound = _DOUBLES.sub(r"\1", _DIPHTHONG_AW.sub("au", sound))
     sound = _FINAL_H.sub("~", sound)
     sound = _IA.sub("iy", _GLIDE_Y.sub("i", sound) if not sound.startswith("y") else "y" + _GLIDE_Y.sub("i", sound[1:]))
     sound = _DOUBLES.sub(r"\1", sound)
-    if sound and sound[0] in VOWELS:
+    if sound and sound[0] in _SOUND_VOWELS:
         sound = "'" + sound
     return sound.replace("''", "'")

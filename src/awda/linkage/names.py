@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from awda.linkage.names_parts import NameWord, name_words
+from awda.linkage.names_parts import NameWord, name_words, without_article
 from awda.linkage.names_similarity import VOWELS, word_score
 
 MATCH_SCORE = 0.5
@@ -47,7 +47,7 @@ def name_key(text: str) -> str:
 def coarse_key(sound: str) -> str:
     """The consonant skeleton of one sound string: an opening glottal as "a", the final vowel's kind kept."""
     out: list[str] = []
-    last = len(sound.rstrip("~")) - 1
+    last = len(sound.rstrip("~'")) - 1
     for index, symbol in enumerate(sound):
         if symbol in VOWELS:
             if index == last:
@@ -81,7 +81,14 @@ def compare_names(a: str, b: str) -> NameComparison:
 
 
 def _similarity(left: NameWord, right: NameWord) -> float:
-    return word_score(left.sound, left.skeletal, right.sound, right.skeletal)
+    if left.arabic and right.arabic:
+        return word_score(left.arabic, True, right.arabic, True)
+    score = word_score(left.sound, left.skeletal, right.sound, right.skeletal)
+    if score < 1.0:  # Alomar, Alissa, Alali: a joined article too short to strip safely from the word alone
+        for one, other in ((left, right), (right, left)):
+            if (bare := without_article(one)) is not None:
+                score = max(score, word_score(bare, False, other.sound, other.skeletal))
+    return score
 
 
 def _chain_score(short: tuple[NameWord, ...], long: tuple[NameWord, ...]) -> float:

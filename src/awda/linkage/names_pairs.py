@@ -1,5 +1,9 @@
 """`awda names compare --pairs`: a CSV of name pairs in, the same rows out with `score,match` appended.
 
+A file with an HXL hashtag row under its header gets that row back, with `#x_score+num` and
+`#x_match` for the added columns; a file without one gets none (so that its rows stay exactly the
+input's rows, in order, for whoever reads the result beside the input).
+
 The file is read twice, streaming: once to check it whole (the columns, every row's cell count, no
 NUL: `awda.tables.read_rows`) and count its rows, once to write. Nothing is written before the
 file is known to be good, and a write that fails half-way removes what it wrote.
@@ -7,6 +11,7 @@ file is known to be good, and a write that fails half-way removes what it wrote.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +61,18 @@ def count_pair_rows(source: Path) -> int:
     return count
 
 
+def is_hashtag_row(row: list[str] | None) -> bool:
+    """An HXL hashtag row: every filled cell starts with #, and at least one is filled."""
+    filled = [cell.strip() for cell in row or [] if cell.strip()]
+    return bool(filled) and all(cell.startswith("#") for cell in filled)
+
+
+def hashtags(header: list[str], given: list[str]) -> list[str]:
+    """The input's HXL hashtag row written back under the header, with the score's and the decision's tags."""
+    tags = [given[index].strip() if index < len(given) else "" for index in range(len(header))]
+    return [*tags, "#x_score+num", "#x_match"]
+
+
 def compare_pairs_file(
     source: Path, out: Path, advance: Callable[[int], None] | None = None, *, checked: bool = False
 ) -> PairsSummary:
@@ -74,6 +91,11 @@ def compare_pairs_file(
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv_writer(handle)
             writer.writerow([*header, *ADDED_COLUMNS])
+            first = next(rows, None)
+            if first is not None and is_hashtag_row(first):  # an HXL file stays one, tagged like the input
+                writer.writerow(hashtags(header, first))
+            elif first is not None:
+                rows = itertools.chain([first], rows)
             for row in rows:
                 result = compare_names(row[left], row[right])
                 writer.writerow([*row, round(result.score, 4), "true" if result.match else "false"])

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from awda.linkage.arabic import (
     is_arabic,
     is_patronymic_marker,
+    lookup_form,
     normalise_arabic,
     skeletal_sound,
     strip_article,
@@ -24,11 +25,14 @@ from awda.linkage.latin import latin_sound, latin_words
 
 
 class NameWord(NamedTuple):
-    """One word of a name: its Latin key text (a-z), its sound string, and whether that is skeletal."""
+    """One word of a name: its Latin key text (a-z), its sound string, whether that is skeletal, and,
+    for a word written in Arabic script, its letter-by-letter sound (two Arabic spellings are
+    compared on that: it keeps the long vowels a table reading cannot show, سامر against سمير)."""
 
     text: str
     sound: str
     skeletal: bool
+    arabic: str = ""
 
 
 _WORD_SPLIT = re.compile(r"[\s\-_.,;:/\\|()\[\]{}\"]+")
@@ -64,6 +68,13 @@ def _latin_run(text: str) -> list[NameWord]:
 @lru_cache(maxsize=200_000)
 def _sound(latin: str) -> str:
     return latin_sound(latin)
+
+
+def without_article(word: NameWord) -> str | None:
+    """The sound of a Latin word without a joined al-/el- before a vowel (Alomar), if it has one."""
+    if word.arabic or word.skeletal or len(word.text) < 5 or word.text[:2] not in ("al", "el"):
+        return None
+    return _sound(word.text[2:]) if word.text[2] in "aeiou" else None
 
 
 def _split_joined(word: str) -> list[str]:
@@ -112,9 +123,10 @@ def _compound_word(parts: list[str]) -> NameWord:
         else:
             bare = strip_article(part)
             readings.append((bare, vowelised(bare)))
+    letters = skeletal_sound(lookup_form("".join(strip_article(part) for part in parts)))
     if all(latin is not None for _, latin in readings):
         text = "".join(latin or "" for _, latin in readings)
-        return NameWord(text.replace("'", ""), _sound(text), False)
+        return NameWord(text.replace("'", ""), _sound(text), False, letters)
     sounds = [_sound(latin) if latin is not None else skeletal_sound(arabic) for arabic, latin in readings]
     sound = sounds[0] + "".join(part.lstrip("'") for part in sounds[1:])
-    return NameWord(sound.translate(_SOUND_TO_TEXT), sound, True)
+    return NameWord(sound.translate(_SOUND_TO_TEXT), sound, True, letters)

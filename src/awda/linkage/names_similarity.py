@@ -26,14 +26,15 @@ def _costs(pairs: str, cost: float) -> None:
         _PAIR_COSTS[frozenset(pair)] = cost
 
 
-_costs("ou UO Aa Ii Uu", 0.0)
+_costs("ou Uo Aa Ii Uu", 0.0)
 _costs("ae ei", 0.2)
 _costs("Ae Ie Iy Uw yi wu wo Ts Dd Dz ~h TD", 0.2)
 _costs("Tt jg", 0.3)
-_costs("eo eu Ue", 0.4)
-_costs("'w 'y Tz", 0.4)
-_costs("dz sz kg xh xk Ss ~'", 0.5)
-_costs("'h ao Ao", 0.6)
+_costs("eo eu", 0.4)
+_costs("'y", 0.3)
+_costs("'w Tz", 0.4)
+_costs("dz sz xh xk Ss ~'", 0.5)
+_costs("'h ao Ao kg", 0.6)
 
 
 def substitution_cost(left: str, right: str) -> float:
@@ -57,7 +58,7 @@ def _in_last_syllable(sound: str, index: int) -> bool:
     return len(rest) == 1 and rest not in VOWELS and sound[index - 1] not in VOWELS
 
 
-_CONSONANT_INDEL = {"~": 0.1, "y": 0.5, "w": 0.5}
+_CONSONANT_INDEL = {"~": 0.05, "y": 0.5, "w": 0.5}
 
 
 def indel_cost(sound: str, index: int, other_skeletal: bool) -> float:
@@ -65,8 +66,8 @@ def indel_cost(sound: str, index: int, other_skeletal: bool) -> float:
     symbol = sound[index]
     if symbol in SHORT_VOWELS:
         return _short_vowel_indel(sound, index, other_skeletal)
-    if symbol in LONG_VOWELS:
-        return 1.0 if _is_final(sound, index) else 0.5
+    if symbol in LONG_VOWELS:  # against another Arabic spelling a long vowel is a letter like any other
+        return 1.0 if _is_final(sound, index) else 0.6 if other_skeletal else 0.5
     if symbol == "'":
         return 0.8 if index == 0 else 0.25
     return _CONSONANT_INDEL.get(symbol, 1.0)
@@ -75,7 +76,7 @@ def indel_cost(sound: str, index: int, other_skeletal: bool) -> float:
 def _short_vowel_indel(sound: str, index: int, other_skeletal: bool) -> float:
     """Final vowels are endings (1); the vowel of an opening hamza and a last-syllable vowel matter more."""
     if _is_final(sound, index):
-        return 1.0
+        return 0.2 if index and sound[index - 1] == "'" else 1.0  # Ala'a and Ala', Jum'a
     if other_skeletal:
         return 0.05
     if index == 1 and sound[0] == "'":
@@ -94,11 +95,15 @@ def word_distance(left: str, left_skeletal: bool, right: str, right_skeletal: bo
         previous.append(previous[-1] + indel_cost(right, j, left_skeletal))
     for i in range(len(left)):
         drop_left = indel_cost(left, i, right_skeletal)
+        left_final = _is_final(left, i)
         current = [previous[0] + drop_left]
         for j in range(len(right)):
+            replace = substitution_cost(left[i], right[j])
+            if left_final and replace and _is_final(right, j) and {left[i], right[j]} == {"a", "e"}:
+                replace = 0.05  # the ending of ta marbuta: Fatmeh, Fatma
             current.append(
                 min(
-                    previous[j] + substitution_cost(left[i], right[j]),
+                    previous[j] + replace,
                     previous[j + 1] + drop_left,
                     current[j] + indel_cost(right, j, left_skeletal),
                 )
