@@ -16,12 +16,15 @@ from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.orm import Session
 
 from awda.convoys.manifest import CSV_COLUMNS as MANIFEST_COLUMNS
 from awda.convoys.manifest import Manifest, ManifestHousehold, ManifestPerson, manifest_csv
 from awda.convoys.plancsv import plan_and_write
 from awda.convoys.rules import ScheduledConvoy, WaitingHousehold
 from awda.exports import FORMULA_PREFIXES, csv_writer, safe_cell, safe_row
+from awda.places.models import Place
+from awda.places.services import export_gazetteer
 from awda.stats.disclosure import Protection
 from awda.stats.scorecard_export import CSV_COLUMNS as SCORECARD_COLUMNS
 from awda.stats.scorecard_export import csv_text
@@ -48,6 +51,7 @@ EXPORTERS = {
     "convoys/manifest.py": "`awda convoys manifest --out`, GET /api/v1/convoys/{code}/manifest.csv, `awda demo`",
     "convoys/plancsv.py": "`awda convoys plan --waitlist W --convoys C --out PLAN.csv`",
     "stats/scorecard_export.py": "scorecard.csv of `awda stats scorecard --out` and `awda demo`",
+    "places/services.py": "`awda places export --out` (the gazetteer as HXL-tagged COD CSV)",
 }
 WRITER = re.compile(r"\bcsv\.(writer|DictWriter)\(|\bDictWriter\(|\bWorkbook\(|\bxlsxwriter\b|\.to_csv\(|\.to_excel\(")
 
@@ -109,9 +113,9 @@ def test_the_plan_csv_neutralises_ids_from_the_input_files(tmp_path: Path) -> No
     plan = plan_and_write(households, [convoy], tmp_path / "plan.csv")
     assert plan.assigned_households == len(HOSTILE)
     rows = rows_of((tmp_path / "plan.csv").read_bytes().decode("utf-8"))
-    assert rows[0] == ["household_id", "convoy_id"]
+    assert rows[:2] == [["household_id", "convoy_id"], ["#x_household+id", "#x_convoy+code"]]
     assert_no_formula(rows)
-    assert rows[1:] == [["'" + value, "'=CV"] for value in HOSTILE]
+    assert rows[2:] == [["'" + value, "'=CV"] for value in HOSTILE]
 
 
 def test_the_scorecard_csv_neutralises_names_and_keeps_its_hashtags() -> None:
@@ -125,6 +129,17 @@ def test_the_scorecard_csv_neutralises_names_and_keeps_its_hashtags() -> None:
     assert_no_formula(rows)
     column = [heading for heading, _ in SCORECARD_COLUMNS].index("name_en")
     assert {row[column] for row in rows[2:]} == {"'" + value for value in HOSTILE}
+
+
+def test_the_gazetteer_csv_neutralises_place_names(session: Session) -> None:
+    session.add(Place(pcode="SY09", admin_level=1, name_en=HOSTILE[0], name_ar=HOSTILE[3], latitude=33.5))
+    session.commit()
+    out = io.StringIO(newline="")
+    assert export_gazetteer(session, out) == 1
+    rows = rows_of(out.getvalue())
+    assert rows[1][:3] == ["#adm1+code", "#adm1+name+i_en", "#adm1+name+i_ar"]
+    assert_no_formula(rows)
+    assert rows[2][:3] == ["SY09", "'" + HOSTILE[0], "'" + HOSTILE[3]] and rows[2][-2] == "33.5"
 
 
 @settings(max_examples=200, deadline=None)

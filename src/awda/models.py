@@ -5,6 +5,7 @@ from awda.agreements.models import Agreement, AgreementTerm
 from awda.audit.models import Event, LogKey, TreeHead, TreeLeaf
 from awda.cards.models import Card, IssuerKey
 from awda.convoys.models import Booking, Convoy, ConvoyDestination, Movement
+from awda.field.models import FieldAttachment, FieldSubmission
 from awda.households.models import (
     Consent,
     Household,
@@ -30,6 +31,8 @@ __all__ = [
     "Convoy",
     "ConvoyDestination",
     "Event",
+    "FieldAttachment",
+    "FieldSubmission",
     "FollowUp",
     "Household",
     "Incident",

@@ -20,6 +20,7 @@ from awda.cli.common import CliState, JsonOption, emit, progress_bar, state
 from awda.convoys import cli as convoys_cli
 from awda.db import written_meanwhile
 from awda.errors import AwdaError
+from awda.field import cli as field_cli
 from awda.households import cli as households_cli
 from awda.linkage import cli as linkage_cli
 from awda.linkage import names_cli
@@ -46,6 +47,7 @@ app.add_typer(cards_cli.app, name="cards")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(convoys_cli.app, name="convoys")
 app.add_typer(monitoring_cli.app, name="monitoring")
+app.add_typer(field_cli.app, name="field")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(linkage_cli.app, name="linkage")
 app.add_typer(names_cli.app, name="names")

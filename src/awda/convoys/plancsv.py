@@ -31,6 +31,7 @@ WAITLIST_COLUMNS = (
 )
 CONVOY_COLUMNS = ("convoy_id", "date", "origin", "destinations", "seats")
 PLAN_COLUMNS = ("household_id", "convoy_id")
+PLAN_HASHTAGS = ("#x_household+id", "#x_convoy+code")  # HXL, as the manifest tags the same ids
 
 
 class PlanFileError(ValidationFailed):
@@ -175,7 +176,9 @@ def read_convoys(path: Path) -> list[ScheduledConvoy]:
 def write_plan(
     path: Path, plan: Plan, convoys: Sequence[ScheduledConvoy], households: Sequence[WaitingHousehold]
 ) -> int:
-    """Write `household_id,convoy_id` rows, convoy by convoy in schedule order; atomic. Returns the rows written."""
+    """Write `household_id,convoy_id` rows after the HXL hashtag row, convoy by convoy in schedule order; atomic.
+
+    Returns the rows written."""
     order = {convoy.convoy_id: index for index, convoy in enumerate(convoys)}
     rows = sorted(
         (
@@ -190,6 +193,7 @@ def write_plan(
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
             writer = csv_writer(stream)  # ids come from the input files: guarded against formulas
             writer.writerow(PLAN_COLUMNS)
+            writer.writerow(PLAN_HASHTAGS)
             writer.writerows(rows)
         os.replace(name, path)
     except BaseException:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from awda.cli.common import JsonOption, emit, state
@@ -53,3 +55,15 @@ def load_demo_command(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     with cli.runtime().sessions() as session:
         result = services.load_demo_gazetteer(session, cli.actor())
     emit(result.__dict__, as_json, f"places +{result.places_created}, sites +{result.sites_created}")
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., help="The CSV file to write (HXL-tagged COD layout)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write the gazetteer as an HXL-tagged COD CSV that `awda import places` reads back."""
+    with state(ctx).runtime().sessions() as session, out.open("w", newline="", encoding="utf-8") as handle:
+        count = services.export_gazetteer(session, handle)
+    emit({"places": count, "file": str(out)}, as_json, f"{count} places -> {out}")

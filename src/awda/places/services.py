@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,8 +15,10 @@ from awda.access.services import require
 from awda.audit.services import record_event
 from awda.db import action
 from awda.errors import NotFound, ValidationFailed
+from awda.exports import csv_writer
+from awda.places.hxlcheck import checked_places
 from awda.places.models import Place, Site
-from awda.places.rules import PlaceRecord, SiteRecord, parse_gazetteer, parse_sites
+from awda.places.rules import PlaceRecord, SiteRecord, parse_sites
 from awda.tables import read_rows
 
 
@@ -93,13 +96,13 @@ def _apply_site(session: Session, record: SiteRecord, is_demo: bool) -> str:
 def import_gazetteer(
     session: Session, actor: Actor, places_file: Path | None, sites_file: Path | None = None, *, is_demo: bool = False
 ) -> GazetteerImport:
-    """Import places (HXL/COD CSV or XLSX) and sites in one transaction; all or nothing."""
+    """Import places (HXL/COD CSV or XLSX, checked by `hxlcheck`) and sites in one transaction; all or nothing."""
     require(actor, Permission.MANAGE_PLACES)
     counts = {"place:created": 0, "place:updated": 0, "site:created": 0, "site:updated": 0}
     with action(session):
         known: dict[str, Place] = {}
         if places_file is not None:
-            for record in parse_gazetteer(read_rows(places_file)):
+            for record in checked_places(read_rows(places_file)):  # libhxl reads the tags first
                 outcome = _apply_place(session, record, known, is_demo, places_file.name[:200])  # the column size
                 counts[f"place:{outcome}"] = counts.get(f"place:{outcome}", 0) + 1
             session.flush()
@@ -146,3 +149,38 @@ def site_by_code(session: Session, code: str) -> Site:
     if site is None:
         raise NotFound(f"no site with code {code!r}")
     return site
+
+
+# The gazetteer export's columns: the COD names and their HXL hashtags, levels 1 to 4 (`hxlcheck` reads them back).
+EXPORT_LEVELS = (1, 2, 3, 4)
+_NAMED = (("Pcode", "code"), ("Name_en", "name+i_en"), ("Name_ar", "name+i_ar"))
+EXPORT_COLUMNS = (
+    *((f"admin{level}{suffix}", f"#adm{level}+{tag}") for level in EXPORT_LEVELS for suffix, tag in _NAMED),
+    ("latitude", "#geo+lat"),
+    ("longitude", "#geo+lon"),
+)
+
+
+def export_gazetteer(session: Session, out: TextIO) -> int:
+    """Every place as an HXL-tagged COD CSV row (its ancestors' codes and names beside it); returns the places.
+
+    Open a file with `newline=""`. Levels 0 and 5+ are not written: the COD layout awda reads has 1 to 4.
+    """
+    places = {place.id: place for place in session.scalars(select(Place).where(Place.admin_level.in_(EXPORT_LEVELS)))}
+    writer = csv_writer(out)
+    writer.writerow([heading for heading, _ in EXPORT_COLUMNS])
+    writer.writerow([hashtag for _, hashtag in EXPORT_COLUMNS])
+    chains = sorted((_chain(place, places) for place in places.values()), key=lambda chain: [p.pcode for p in chain])
+    for chain in chains:
+        cells: dict[int, list[str | float | None]] = {p.admin_level: [p.pcode, p.name_en, p.name_ar] for p in chain}
+        row = [cell for level in EXPORT_LEVELS for cell in cells.get(level, ["", "", ""])]
+        writer.writerow([*row, chain[-1].latitude, chain[-1].longitude])
+    return len(chains)
+
+
+def _chain(place: Place, places: dict[int, Place]) -> list[Place]:
+    """The place and its ancestors, the highest first."""
+    chain = [place]
+    while chain[0].parent_id is not None and chain[0].parent_id in places and len(chain) <= len(EXPORT_LEVELS):
+        chain.insert(0, places[chain[0].parent_id])
+    return chain

@@ -15,6 +15,8 @@ from awda.cards.api import router as cards_router
 from awda.cards.documents import StatusListCache
 from awda.convoys.api import router as convoys_router
 from awda.convoys.api import status_router
+from awda.field.api import PREFIX as OPENROSA_PREFIX
+from awda.field.api import openrosa_app
 from awda.households.api import router as households_router
 from awda.linkage.api import router as linkage_router
 from awda.monitoring.api import router as monitoring_router
@@ -59,6 +61,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     routers = (auth_router, households_router, places_router, stats_router, agreements_router, cards_router)
     for router in (*routers, monitoring_router, convoys_router, status_router, linkage_router):
         app.include_router(router, prefix=API_PREFIX)
+    app.mount(OPENROSA_PREFIX, openrosa_app(app.state.runtime))  # ODK Collect, Enketo (docs/field.md)
     problems.install(app)
     limits.install(app, settings)
     pages.install(app)
