@@ -322,3 +322,12 @@ def test_no_input_raises_and_keys_are_idempotent(a: str, b: str) -> None:
     result = compare_names(a, b)
     assert 0.0 <= result.score <= 1.0
     assert result.match == (result.score >= 0.5)
+
+
+def test_the_names_benchmark_runs_end_to_end() -> None:
+    from bench.names import run
+
+    result = run(persons=200, seed=3, rounds=1, distinct=2_000)
+    assert result["name_parts"] == 1_000
+    assert result["uncached_parts"] == 2_000
+    assert result["awda_parts_per_second"] > 0 and result["ratio"] > 0

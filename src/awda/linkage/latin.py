@@ -87,6 +87,8 @@ _ALEF_LAM_JOINED = re.compile(r"[ae]l(?=[bcdfghjklmnpqrstvwxyz][a-z']{3})(.*)")
 
 def plain_letters(text: str) -> str:
     """Lower-case a-z and apostrophes (for ain/hamza), everything else a space."""
+    if text.isascii():  # the common case: nothing to take apart
+        return _APOSTROPHES.sub("'", _NOT_LETTER.sub(" ", text.lower().replace("`", "'")))
     folded = unicodedata.normalize("NFKD", text.casefold().translate(_MARKS))
     stripped = "".join(ch for ch in folded if not unicodedata.combining(ch)).translate(_MARKS)
     return _APOSTROPHES.sub("'", _NOT_LETTER.sub(" ", stripped))

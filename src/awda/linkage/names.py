@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from awda.linkage.names_parts import NameWord, name_words, without_article
-from awda.linkage.names_similarity import VOWELS, word_score
+from awda.linkage.names_parts import NameWord, name_words, sound_of, without_article
+from awda.linkage.names_similarity import VOWELS, word_distance, word_score
 
 MATCH_SCORE = 0.5
 MAX_NAME_LENGTH = 500  # longer input is not a name; only its start is looked at
@@ -64,6 +64,12 @@ def coarse_key(sound: str) -> str:
 def phonetic_key(text: str) -> str:
     """Coarse key on which common spelling variants of a name meet (محمد, Mohammed, Muhammad, Mhd); "" for empty."""
     return " ".join(name_tokens(text))
+
+
+def clear_caches() -> None:
+    """Forget every cached key and score (for benchmarks that time a cold start, and to free memory)."""
+    for cached in (name_key, phonetic_key, coarse_key, name_words, word_score, word_distance, sound_of):
+        cached.cache_clear()
 
 
 def name_tokens(text: str) -> list[str]:

@@ -47,6 +47,8 @@ _SOUND_TO_TEXT = str.maketrans(
 def name_words(text: str) -> tuple[NameWord, ...]:
     """The words of a name (one part or a whole chain), compounds joined, articles and markers gone."""
     runs: list[tuple[bool, list[str]]] = []
+    if text.isascii():  # no Arabic, nothing for NFKC to fold
+        return tuple(word for word in _latin_run(text) if word.sound.strip("'~"))
     for word in _WORD_SPLIT.split(normalise_arabic(text)):
         if not word:
             continue
@@ -62,11 +64,12 @@ def name_words(text: str) -> tuple[NameWord, ...]:
 
 
 def _latin_run(text: str) -> list[NameWord]:
-    return [NameWord(word.replace("'", ""), _sound(word), False) for word in latin_words(text)]
+    return [NameWord(word.replace("'", ""), sound_of(word), False) for word in latin_words(text)]
 
 
 @lru_cache(maxsize=200_000)
-def _sound(latin: str) -> str:
+def sound_of(latin: str) -> str:
+    """`latin.latin_sound`, cached (names repeat heavily)."""
     return latin_sound(latin)
 
 
@@ -74,7 +77,7 @@ def without_article(word: NameWord) -> str | None:
     """The sound of a Latin word without a joined al-/el- before a vowel (Alomar), if it has one."""
     if word.arabic or word.skeletal or len(word.text) < 5 or word.text[:2] not in ("al", "el"):
         return None
-    return _sound(word.text[2:]) if word.text[2] in "aeiou" else None
+    return sound_of(word.text[2:]) if word.text[2] in "aeiou" else None
 
 
 def _split_joined(word: str) -> list[str]:
@@ -126,7 +129,7 @@ def _compound_word(parts: list[str]) -> NameWord:
     letters = skeletal_sound(lookup_form("".join(strip_article(part) for part in parts)))
     if all(latin is not None for _, latin in readings):
         text = "".join(latin or "" for _, latin in readings)
-        return NameWord(text.replace("'", ""), _sound(text), False, letters)
-    sounds = [_sound(latin) if latin is not None else skeletal_sound(arabic) for arabic, latin in readings]
+        return NameWord(text.replace("'", ""), sound_of(text), False, letters)
+    sounds = [sound_of(latin) if latin is not None else skeletal_sound(arabic) for arabic, latin in readings]
     sound = sounds[0] + "".join(part.lstrip("'") for part in sounds[1:])
     return NameWord(sound.translate(_SOUND_TO_TEXT), sound, True, letters)
