@@ -162,10 +162,12 @@ def _places(session: Session, tmp_path: Path) -> Made:
 
 
 def _name_pairs(session: Session, tmp_path: Path) -> Made:
+    """The user's own file annotated: it stays HXL when it was (docs/linkage.md), so it is given as HXL."""
     source = tmp_path / "pairs.csv"
-    source.write_text("id,name_a,note,name_b\n1,محمد,x,Mohammed\n2,Ahmad,,Hamad\n", encoding="utf-8")
+    lines = ["id,name_a,note,name_b", "#meta+id,#x_name+a,,#x_name+b", "1,محمد,x,Mohammed", "2,Ahmad,,Hamad"]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = compare_pairs_file(source, tmp_path / "scored.csv")
-    tags = ["", "#x_name+a", "", "#x_name+b", "#x_score+num", "#x_match"]
+    tags = ["#meta+id", "#x_name+a", "", "#x_name+b", "#x_score+num", "#x_match"]
     return (tmp_path / "scored.csv").read_text(encoding="utf-8"), tags, summary.rows
 
 
