@@ -261,6 +261,21 @@ def test_changed_content_is_a_conflict_and_never_overwrites(runtime: Runtime, se
     assert "not overwritten" in report.errors[0]["message"]
 
 
+def test_an_edited_submission_is_known_by_its_first_uuid(runtime: Runtime, session: Session, tmp_path: Path) -> None:
+    first = registration(50)
+    files = central_files("awda_registration", HOUSEHOLD_FIELDS, [first])
+    assert summary(run(runtime, session, central_zip(tmp_path / "a.zip", files))) == (1, 1, 0, 0)
+    root = {"meta/rootUuid": f"uuid:{uuid_of(50)}"}  # Kobo gives an edit a new _uuid and keeps the first here
+    fields = [*HOUSEHOLD_FIELDS, "meta/rootUuid"]
+    same = (uuid_of(51), first[1] | root, first[2])
+    assert summary(run(runtime, session, kobo_xlsx(tmp_path / "same.xlsx", fields, [same]))) == (1, 0, 1, 0)
+    _, values, groups = registration(50, **{"0__given_name_lat": "Ahmed"})
+    edited = run(runtime, session, kobo_xlsx(tmp_path / "edited.xlsx", fields, [(uuid_of(52), values | root, groups)]))
+    assert summary(edited) == (1, 0, 0, 1) and edited.errors[0]["uuid"] == uuid_of(50)
+    assert edited.errors[0]["column"] == "meta/rootUuid" and "not overwritten" in edited.errors[0]["message"]
+    assert count(session, Household) == 1
+
+
 def test_one_bad_submission_is_refused_with_its_place_and_the_others_go_in(
     runtime: Runtime, session: Session, tmp_path: Path
 ) -> None:

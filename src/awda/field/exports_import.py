@@ -316,7 +316,7 @@ def _registrations(
 
 def _main_heading(main: Columns, name: str) -> str:
     if name == "_uuid":
-        return next((main.heading(key) for key in ("KEY", "_uuid", "instanceID") if main.has(key)), name)
+        return next((main.heading(key) for key in ("KEY", "rootUuid", "_uuid", "instanceID") if main.has(key)), name)
     return main.heading(name)
 
 

@@ -54,6 +54,7 @@ class Keys:
     separators: str  # characters that join group paths in headers
 
 
+# `KEY` is the submission's first instanceID: an edit in Central keeps it (and changes `meta-instanceID`).
 CENTRAL_KEYS = Keys(("KEY", "instanceID"), "SubmissionDate", "KEY", "PARENT_KEY", "-")
 
 
