@@ -155,6 +155,21 @@ def test_unknown_arabic_words_are_transliterated_letter_by_letter() -> None:
 
 
 @pytest.mark.parametrize(
+    ("arabic", "latin"),
+    [
+        ("ربيع", "Rabih"),
+        ("رضوان", "Redouane"),
+        ("شكري", "Choukri"),
+        ("فؤاد", "Fouad"),
+        ("مرح", "Marah"),
+        ("خلدون", "Khaldoun"),
+    ],
+)
+def test_letter_by_letter_readings_meet_latin_spellings(arabic: str, latin: str) -> None:
+    assert compare_names(arabic, latin).match
+
+
+@pytest.mark.parametrize(
     ("text", "key"),
     [
         ("  MOHAMMED  ", "mohammed"),

@@ -213,14 +213,14 @@ _DIGRAPHS = (
 _DOUBLES = re.compile(r"(.)\1+")
 _SOUND_VOWELS = frozenset("aeiouU")  # U: ou, oo, a long u in Latin spellings
 _FRENCH_W = re.compile(r"^ou(?=[aeiy])|(?<=[rdlz])ou(?=a[^aeiouy])")  # Oualid, Marouane: French ou for w
-_SILENT_E = re.compile(r"(?<=[^aeiou'].)ne$")  # Amine, Imane, Noureddine: French spelling, silent e
+_SILENT_E = re.compile(r"(?<=..[aeiouy])ne$")  # Amine, Imane, Noureddine: French spelling, silent e
 _FINAL_IE = re.compile(r"(?<=.)ie$")  # Rifaie, Fadie
 _SOFT_C = re.compile(r"c(?=[eiy])")  # Nacer, Cyrine: French c before e/i
 _DIPHTHONG_AW = re.compile(r"aw(?![aeiouyU])")  # Hawrani/Hourani, Sawsan/Sousan: the diphthong aw read as u
 _GLIDE_Y = re.compile(r"y(?![aeiouU])")
 _IA = re.compile(r"i(?=[aeouU])")
 _VOWEL_AIN = re.compile(r"(?<=[^aeiouU'])a(?=[aeuU][^aeiouU'~]|a$)")
-_BACK_VOWEL_AIN = re.compile(r"(?<=[^aeiouU'])([ou])(?=a[^aeiouU'~y]|a$)")  # Zoabi, Suad, Muadh
+_BACK_VOWEL_AIN = re.compile(r"(?<=[^aeiouU'])([ouU])(?=a[^aeiouU'~y]|a$)")  # Zoabi, Suad, Muadh
 _FINAL_H = re.compile(r"(?<=[ae])h$")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 _TABLE = """
 محمد muhammad|احمد ahmad|محمود mahmud|حامد hamid|حمد hamad|حمود hamud|حماد hammad|محمدي muhammadi
 مهند muhannad|مهدي mahdi|حمدي hamdi|حمدان hamdan|حمزه hamza|حميد hamid|احمدي ahmadi|امجد amjad
-مصطفي mustafa|خالد khalid|خليل khalil|خلف khalaf|عمر umar|عمار ammar|عامر amir|عمرو amru
+مصطفي mustafa|خالد khalid|خليل khalil|خلف khalaf|عمر umar|عمار ammar|عامر amir|عمرو amr
 عثمان uthman|علي ali|عليا alya|عاليه aliya|عليه aliya|يوسف yusuf|يونس yunus|يحيي yahya|يعقوب ya'qub
 حسن hasan|حسين husayn|حسان hassan|حسني husni|حسنا hasna|حسناء hasna'|حسام husam|محسن muhsin
 ابراهيم ibrahim|اسماعيل isma'il|اسحاق ishaq|اسحق ishaq|موسي musa|عيسي isa|عيسى isa|داود dawud|داوود dawud
@@ -50,7 +50,7 @@ _TABLE = """
 نجيب najib|نزيه nazih|نعيم na'im|نهاد nihad|نوال nawal|هدي huda|هند hind|هيفاء hayfa'|وسيم wasim|وعد wa'd
 ياسمينه yasmina|يزن yazan|حلا hala|هاله hala|ربا ruba|رهف rahaf|رغد raghad|شهد shahd|جنى jana|تسنيم tasnim
 مرعي mar'i|مرشد murshid|محي muhyi|مهيب muhib|عبود abbud|حموده hamuda|درويش darwish|حداد haddad|خوري khuri
-نجار najjar|عطار attar|صباغ sabbagh|حلبي halabi|حمصي himsi|شامي shami|مصري masri|كردي kurdi|زعبي zu'bi
+نجار najjar|عطار attar|صباغ sabbagh|حلبي halabi|حمصي homsi|شامي shami|مصري masri|كردي kurdi|زعبي zu'bi
 حريري hariri|حوراني hawrani|ادلبي idlibi|حموي hamawi|خطيب khatib|حسيني husayni|حسني husni|رفاعي rifa'i
 دمشقي dimashqi|ديري dayri|قباني qabbani|عطا ata|عطيه atiya|نعمه ni'ma|نعمان nu'man|لقمان luqman|سلطان sultan
 براءه bara'a|اسراء isra'|الاء ala'|اسماء asma'|عبيده ubayda|رقيه ruqayya|لمي lama|هدي huda

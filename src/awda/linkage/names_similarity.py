@@ -47,6 +47,16 @@ def substitution_cost(left: str, right: str) -> float:
     return 0.7 if left in VOWELS and right in VOWELS else 1.0
 
 
+def _final_substitution(left: str, right: str, cost: float) -> float:
+    """At the end of a word: -eh and -a are one ending (Fatmeh, Fatma); a final ain is often an h (Rabih)."""
+    pair = {left, right}
+    if pair == {"a", "e"}:
+        return 0.05
+    if pair == {"'", "h"}:
+        return 0.3
+    return cost
+
+
 def _is_final(sound: str, index: int) -> bool:
     rest = sound[index + 1 :]
     return rest in ("", "~")
@@ -61,13 +71,17 @@ def _in_last_syllable(sound: str, index: int) -> bool:
 _CONSONANT_INDEL = {"~": 0.05, "y": 0.5, "w": 0.5}
 
 
-def indel_cost(sound: str, index: int, other_skeletal: bool) -> float:
+def indel_cost(sound: str, index: int, other_skeletal: bool, own_skeletal: bool = False) -> float:
     """Cost of a symbol that has nothing facing it in the other word."""
     symbol = sound[index]
     if symbol in SHORT_VOWELS:
         return _short_vowel_indel(sound, index, other_skeletal)
     if symbol in LONG_VOWELS:  # against another Arabic spelling a long vowel is a letter like any other
-        return 1.0 if _is_final(sound, index) else 0.6 if other_skeletal else 0.5
+        if _is_final(sound, index):
+            return 1.0
+        if symbol == "U" and other_skeletal and not own_skeletal:  # a Latin ou is often a short u: Choukri
+            return 0.3
+        return 0.6 if other_skeletal else 0.5
     if symbol == "'":
         return 0.8 if index == 0 else 0.25
     return _CONSONANT_INDEL.get(symbol, 1.0)
@@ -76,7 +90,10 @@ def indel_cost(sound: str, index: int, other_skeletal: bool) -> float:
 def _short_vowel_indel(sound: str, index: int, other_skeletal: bool) -> float:
     """Final vowels are endings (1); the vowel of an opening hamza and a last-syllable vowel matter more."""
     if _is_final(sound, index):
-        return 0.2 if index and sound[index - 1] == "'" else 1.0  # Ala'a and Ala', Jum'a
+        if index and sound[index - 1] == "'":
+            return 0.2  # Ala'a and Ala', Jum'a
+        # -ah against Arabic letters: the h may be a real one (Marah, مرح), not a ta marbuta
+        return 0.05 if other_skeletal and sound[index + 1 :] == "~" else 1.0
     if other_skeletal:
         return 0.05
     if index == 1 and sound[0] == "'":
@@ -92,20 +109,20 @@ def word_distance(left: str, left_skeletal: bool, right: str, right_skeletal: bo
     """Weighted edit distance of two sound strings."""
     previous = [0.0]
     for j in range(len(right)):
-        previous.append(previous[-1] + indel_cost(right, j, left_skeletal))
+        previous.append(previous[-1] + indel_cost(right, j, left_skeletal, right_skeletal))
     for i in range(len(left)):
-        drop_left = indel_cost(left, i, right_skeletal)
+        drop_left = indel_cost(left, i, right_skeletal, left_skeletal)
         left_final = _is_final(left, i)
         current = [previous[0] + drop_left]
         for j in range(len(right)):
             replace = substitution_cost(left[i], right[j])
-            if left_final and replace and _is_final(right, j) and {left[i], right[j]} == {"a", "e"}:
-                replace = 0.05  # the ending of ta marbuta: Fatmeh, Fatma
+            if left_final and replace and _is_final(right, j):
+                replace = _final_substitution(left[i], right[j], replace)
             current.append(
                 min(
                     previous[j] + replace,
                     previous[j + 1] + drop_left,
-                    current[j] + indel_cost(right, j, left_skeletal),
+                    current[j] + indel_cost(right, j, left_skeletal, right_skeletal),
                 )
             )
         previous = current
