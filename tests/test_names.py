@@ -337,6 +337,7 @@ def test_no_input_raises_and_keys_are_idempotent(a: str, b: str) -> None:
     result = compare_names(a, b)
     assert 0.0 <= result.score <= 1.0
     assert result.match == (result.score >= 0.5)
+    assert compare_names(b, a) == result
 
 
 def test_the_names_benchmark_runs_end_to_end() -> None:
