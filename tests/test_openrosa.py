@@ -7,7 +7,7 @@ import base64
 import copy
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 from xml.etree import ElementTree
@@ -15,13 +15,17 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from awda.access.services import SYSTEM
 from awda.audit.models import Event
+from awda.errors import ValidationFailed
 from awda.field.forms import FOLLOWUP, INCIDENT, REGISTRATION, BuiltForm
 from awda.field.models import FieldAttachment, FieldSubmission
+from awda.field.openrosa import multipart_parts, parse_instance, upload_from
 from awda.households.models import Household, Person
 from awda.monitoring.arrivals import record_arrival
 from awda.monitoring.commands import ArrivalIn
@@ -442,3 +446,63 @@ def test_no_openrosa_route_takes_anything_secret_in_its_url(app: FastAPI) -> Non
     found = sorted((method, str(route.path)) for route in routes for method in route.methods)
     reads = [("GET", "/formList"), ("GET", "/forms/{form_id}.xml")]
     assert found == [*reads, ("HEAD", "/submission"), ("POST", "/submission")]
+
+
+@pytest.mark.parametrize("role", ["admin", "registrar", "coordinator", "monitor", "analyst", "auditor"])
+def test_every_openrosa_route_for_every_role(client: TestClient, session: Session, role: str) -> None:
+    make_user(session, f"rukban-{role}", role, ("RUKBAN",))
+    headers = basic(f"rukban-{role}")
+    listed = forms_listed(client, headers)
+    expected = {"admin": {REGISTRATION, FOLLOWUP, INCIDENT}, "registrar": {REGISTRATION}}
+    expected |= {"monitor": {FOLLOWUP, INCIDENT}}
+    assert set(listed) == expected.get(role, set())
+    for form_id in listed:
+        form = form_of(client, headers, form_id)
+        assert "ATMEH" not in form.xml or role == "admin"
+    assert client.head("/openrosa/submission", headers=headers).status_code == 204
+    xml = b"<data id='awda_registration'><site>RUKBAN</site><meta><instanceID>uuid:x</instanceID></meta></data>"
+    refused = submit(client, headers, xml)
+    assert refused.status_code in {403, 422}, refused.text
+    assert (refused.status_code == 403) == (role not in {"admin", "registrar"})
+    assert message(refused)
+    missing = client.get("/openrosa/nothing", headers=headers)
+    assert missing.status_code == 404 and missing.headers["x-openrosa-version"] == "1.0" and message(missing)
+
+
+def test_an_edit_of_a_sent_form_is_refused(client: TestClient, session: Session) -> None:
+    make_user(session, "reg", "registrar", ("RUKBAN",))
+    xml = registration(form_of(client, basic("reg"), REGISTRATION), new_id())
+    edited = xml.replace(b"</instanceID>", b"</instanceID><deprecatedID>uuid:1</deprecatedID>")
+    before = counts(session)
+    response = submit(client, basic("reg"), edited)
+    assert response.status_code == 422 and message(response).startswith("meta/deprecatedID")
+    assert counts(session) == before
+
+
+def refused_field(parse: Callable[[], object]) -> str | None:
+    """The field a parser's one error names, or None when it accepted the input."""
+    try:
+        parse()
+    except ValidationFailed as error:
+        return error.field
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=200).map(str.encode))
+def test_any_bytes_are_an_instance_or_one_error(data: bytes) -> None:
+    fields = {None, "xml_submission_file", "id", "meta/instanceID", "meta/deprecatedID"}
+    for body in (data, b"<data id='f'><meta><instanceID>" + data + b"</instanceID></meta></data>"):
+        assert refused_field(lambda body=body: parse_instance(body)) in fields
+
+
+CONTENT_TYPES = ["multipart/form-data; boundary=b", "text/xml", "", "multipart/form-data"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.sampled_from(CONTENT_TYPES))
+def test_any_body_is_parts_or_one_error(data: bytes, content_type: str) -> None:
+    body = b'--b\r\nContent-Disposition: form-data; name="xml_submission_file"\r\n\r\n' + data + b"\r\n--b--\r\n"
+    for candidate in (data, body):
+        parse = lambda candidate=candidate: upload_from(multipart_parts(content_type, candidate))  # noqa: E731
+        assert refused_field(parse) in {None, "body", "xml_submission_file"}

@@ -213,7 +213,12 @@ def parse_instance(xml: bytes) -> Instance:
     for child in root:
         name = _local(child.tag)
         if name == "meta":
-            instance_id = next(((e.text or "").strip() for e in child if _local(e.tag) == "instanceID"), "")
+            meta = {_local(e.tag): (e.text or "").strip() for e in child}
+            instance_id = meta.get("instanceID", "")
+            if meta.get("deprecatedID"):  # an edit of a form sent before: it would register the household twice
+                raise ValidationFailed(
+                    "meta/deprecatedID", "edits of sent forms are not accepted; correct the record in awda"
+                )
         elif len(child):
             repeats.setdefault(name, []).append({_local(e.tag): (e.text or "").strip() for e in child})
         else:
