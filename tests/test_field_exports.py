@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -407,3 +409,48 @@ def test_the_command_reports_per_submission_and_exits_1_on_a_refusal(awda: Calla
     labels = kobo_csv(tmp_path / "l.csv", ["site"], [registration(43)], headers=["Site of registration"])
     failed = awda("import", "odk", str(labels), expect=2)
     assert "\n" not in failed.stderr.strip() and "XML values and headers" in failed.stderr
+
+
+# --- any file ------------------------------------------------------------------------------------
+
+
+FOLLOWUP_HEADER = b"SubmissionDate,registration_uuid,arrived_on,days_after_arrival,outcome,contacted_on,KEY\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("awda_registration.zip", b"PK\x03\x04 not a zip", "not a readable zip file"),
+        ("export.xlsx", b"PK\x03\x04 not a workbook", "not a readable XLSX workbook"),
+        ("awda_followup.csv", FOLLOWUP_HEADER + b"2024,\xff\xfe,,,,,k\n", "is not UTF-8 text"),
+        ("awda_followup.csv", FOLLOWUP_HEADER + b"2024,a\x00b,,,,,k\n", "holds a NUL character"),
+        ("export.json", b"{}", "give an export as .zip, .csv, .xlsx"),
+    ],
+)
+def test_a_damaged_export_is_one_clear_error(
+    runtime: Runtime, session: Session, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ValidationFailed, match=message):
+        run(runtime, session, path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cells=st.lists(st.lists(st.text(max_size=8), min_size=1, max_size=6), max_size=4),
+    tool=st.sampled_from(["central", "kobo"]),
+)
+def test_any_cells_give_a_report_or_one_clear_error(
+    runtime: Runtime, session: Session, tmp_path: Path, cells: list[list[str]], tool: str
+) -> None:
+    fields = ["registration_uuid", "arrived_on", "days_after_arrival", "outcome", "contacted_on"]
+    header = ["SubmissionDate", *fields, "KEY"] if tool == "central" else [*fields, "_uuid", "_index"]
+    body = _csv_bytes([header, *cells], "," if tool == "central" else ";")
+    path = tmp_path / ("awda_followup.csv" if tool == "central" else "kobo.csv")
+    path.write_bytes(body)
+    try:
+        report = run(runtime, session, path)
+    except ValidationFailed:
+        return
+    assert report.submissions == report.imported + report.skipped + report.refused

@@ -36,7 +36,12 @@ def read_kobo_csv(path: Path) -> Export:
         first_line = probe.readline().decode("utf-8", errors="replace")
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     closer = ExitStack()
-    return Export("KoboToolbox", KOBO_KEYS, csv_table(path.name, path.open("rb"), closer, delimiter), closer=closer)
+    try:
+        table = csv_table(path.name, path.open("rb"), closer, delimiter)
+    except BaseException:
+        closer.close()
+        raise
+    return Export("KoboToolbox", KOBO_KEYS, table, closer=closer)
 
 
 def read_kobo_xlsx(path: Path) -> Export:
@@ -47,8 +52,13 @@ def read_kobo_xlsx(path: Path) -> Export:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # a damaged or foreign file fails in zipfile, the XML parser, a KeyError...
         raise ValidationFailed("file", f"{path.name} is not a readable XLSX workbook") from None
-    tables = [_sheet_table(f"{path.name}, sheet {sheet.title}", sheet) for sheet in workbook.worksheets]
+    try:
+        tables = [_sheet_table(f"{path.name}, sheet {sheet.title}", sheet) for sheet in workbook.worksheets]
+    except BaseException:
+        workbook.close()
+        raise
     if not tables:
+        workbook.close()
         raise ValidationFailed("file", f"{path.name} has no sheet")
     repeats = {sheet.title: table for sheet, table in zip(workbook.worksheets[1:], tables[1:], strict=True)}
     export = Export("KoboToolbox", KOBO_KEYS, tables[0], repeats)

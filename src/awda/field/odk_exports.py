@@ -110,7 +110,11 @@ def _central_zip(path: Path) -> Export:
     except (zipfile.BadZipFile, OSError):
         raise ValidationFailed("file", f"{path.name} is not a readable zip file") from None
     names = {Path(name).name: name for name in archive.namelist() if name.lower().endswith(".csv")}
-    export = _central(path.name, list(names), lambda name: archive.open(names[name]))
+    try:
+        export = _central(path.name, list(names), lambda name: archive.open(names[name]))
+    except BaseException:
+        archive.close()
+        raise
     export.closer.callback(archive.close)
     return export
 
@@ -124,7 +128,11 @@ def _central(where: str, files: Collection[str], opener: Callable[[str], IO[byte
     if strays:
         raise ValidationFailed("file", f"{where}: {strays[0]} is not a repeat file of {main}")
     closer = ExitStack()
-    tables = {name: csv_table(name, opener(name), closer) for name in sorted(files)}
+    try:
+        tables = {name: csv_table(name, opener(name), closer) for name in sorted(files)}
+    except BaseException:  # a header that cannot be read: close what was opened
+        closer.close()
+        raise
     repeats = {name.removeprefix(f"{stem}-").removesuffix(".csv"): tables[name] for name in tables if name != main}
     return Export("ODK Central", CENTRAL_KEYS, tables[main], repeats, stem, closer)
 
