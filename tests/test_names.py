@@ -163,6 +163,9 @@ def test_unknown_arabic_words_are_transliterated_letter_by_letter() -> None:
         ("فؤاد", "Fouad"),
         ("مرح", "Marah"),
         ("خلدون", "Khaldoun"),
+        ("زكيه", "Zakiya"),  # ta marbuta typed as ha
+        ("يسري", "Yusra"),  # alef maqsura typed as ya
+        ("فتحاوي", "Fathawi"),  # th as t + h
     ],
 )
 def test_letter_by_letter_readings_meet_latin_spellings(arabic: str, latin: str) -> None:

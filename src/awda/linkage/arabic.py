@@ -9,7 +9,9 @@ skeletal string almost for free.
 
 Sound alphabet shared with `latin.py`: b t s j h x(kh) d z r k g(gh) f l m n w y, S (sh), T (th),
 D (dh, for ذ ض ظ), ' (hamza, ain or a word's opening vowel), ~ (a word-final h after a vowel, or
-ta marbuta), vowels a e i o u (Latin) and A I U (Arabic long vowels).
+ta marbuta), vowels a e i o u (Latin) and A I U (Arabic long vowels); at the end of an Arabic word
+after a consonant, H is a ha (a ta marbuta typed as ha, or a real h) and Y a ya (a long i, or an
+alef maqsura typed as ya).
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ _CONSONANTS = {
     "گ": "g",
 }
 _HAMZA_ALEFS = "أإ"
+_LONG_VOWEL_SOUNDS = ("A", "'A", "U", "I")
+_OPEN_ENDINGS = {"ه": "H", "ي": "Y"}
 _ALEFS = "اأإآى"
 _ARTICLE = "ال"
 _SUN_MARKERS = {"بن", "ابن", "بنت", "ابنه", "ابنة"}
@@ -158,6 +162,9 @@ def skeletal_sound(word: str) -> str:
 
 def _letter_sound(letter: str, index: int, last: int, before: str, after: str) -> str:
     """One letter in context: alef, waw and ya are vowels or consonants by position."""
+    if index == last and index > 1 and before not in _LONG_VOWEL_SOUNDS and letter in _OPEN_ENDINGS:
+        # ha: a ta marbuta typed as ha (حمزه) or a real h (نزيه); ya: a long i (سامي) or an alef maqsura (مصطفي)
+        return _OPEN_ENDINGS[letter]
     if letter in _CONSONANTS:
         return _CONSONANTS[letter]
     if letter in _ALEFS:
@@ -166,7 +173,7 @@ def _letter_sound(letter: str, index: int, last: int, before: str, after: str) -
         return "a~" if index == last else "t"
     if letter in "وي":
         glide, vowel = ("w", "U") if letter == "و" else ("y", "I")
-        next_is_alef = after != "" and after in _ALEFS + "ة"
+        next_is_alef = after != "" and (after in _ALEFS + "ة" or (after == "ه" and index + 1 == last))
         return glide if index == 0 or before in ("A", "'A", "U", "I") or next_is_alef else vowel
     return ""
 

@@ -210,6 +210,7 @@ _DIGRAPHS = (
     ("oo", "U"),
     ("ee", "i"),
 )
+_SPLITTABLE = frozenset({"th", "dh", "sh"})
 _DOUBLES = re.compile(r"(.)\1+")
 _SOUND_VOWELS = frozenset("aeiouU")  # U: ou, oo, a long u in Latin spellings
 _FRENCH_W = re.compile(r"^ou(?=[aeiy])|(?<=[rdlz])ou(?=a[^aeiouy])")  # Oualid, Marouane: French ou for w
@@ -224,12 +225,16 @@ _BACK_VOWEL_AIN = re.compile(r"(?<=[^aeiouU'])([ouU])(?=a[^aeiouU'~y]|a$)")  # Z
 _FINAL_H = re.compile(r"(?<=[ae])h$")
 
 
-def latin_sound(word: str) -> str:
-    """The sound string of one Latin word (see the module docstring)."""
+def latin_sound(word: str, split: bool = False) -> str:
+    """The sound string of one Latin word (see the module docstring).
+
+    With `split`, th, dh and sh are read as two letters (Fathi is فتحي, Adham أدهم, Ishaq إسحاق).
+    """
     sound = _FRENCH_W.sub("w", _SILENT_E.sub("n", word))
     sound = _SOFT_C.sub("s", _FINAL_IE.sub("i", sound))
     for digraph, symbol in _DIGRAPHS:
-        sound = sound.replace(digraph, symbol)
+        if not (split and digraph in _SPLITTABLE):
+            sound = sound.replace(digraph, symbol)
     sound = _BACK_VOWEL_AIN.sub(r"\1'", _VOWEL_AIN.sub("a'", sound))
     sound = _DOUBLES.sub(r"\1", _DIPHTHONG_AW.sub("au", sound))
     sound = _FINAL_H.sub("~", sound)

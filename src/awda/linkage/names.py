@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from awda.linkage.names_parts import NameWord, name_words, sound_of, without_article
+from awda.linkage.names_parts import NameWord, name_words, sound_of, split_reading, split_sound_of, without_article
 from awda.linkage.names_similarity import VOWELS, word_distance, word_score
 
 MATCH_SCORE = 0.5
 MAX_NAME_LENGTH = 500  # longer input is not a name; only its start is looked at
-_COARSE = str.maketrans({"T": "s", "D": "d", "S": "c", "~": "h"})
-_FINAL_VOWEL = {"a": "h", "e": "h", "A": "h", "i": "y", "I": "y", "u": "w", "o": "w", "U": "w"}
+_COARSE = str.maketrans({"T": "s", "D": "d", "S": "c", "~": "h", "H": "h"})
+_FINAL_VOWEL = {"a": "h", "e": "h", "A": "h", "i": "y", "I": "y", "Y": "y", "u": "w", "o": "w", "U": "w"}
 _DOUBLES = re.compile(r"(.)\1+")
 
 
@@ -68,7 +68,7 @@ def phonetic_key(text: str) -> str:
 
 def clear_caches() -> None:
     """Forget every cached key and score (for benchmarks that time a cold start, and to free memory)."""
-    for cached in (name_key, phonetic_key, coarse_key, name_words, word_score, word_distance, sound_of):
+    for cached in (name_key, phonetic_key, coarse_key, name_words, word_score, word_distance, sound_of, split_sound_of):
         cached.cache_clear()
 
 
@@ -94,6 +94,8 @@ def _similarity(left: NameWord, right: NameWord) -> float:
         for one, other in ((left, right), (right, left)):
             if (bare := without_article(one)) is not None:
                 score = max(score, word_score(bare, False, other.sound, other.skeletal))
+            if other.skeletal and (split := split_reading(one)) is not None:
+                score = max(score, word_score(split, False, other.sound, True))
     return score
 
 

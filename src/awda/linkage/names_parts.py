@@ -39,7 +39,8 @@ _WORD_SPLIT = re.compile(r"[\s\-_.,;:/\\|()\[\]{}\"]+")
 _ARTICLE = "ال"
 _ABD, _ABU, _DIN, _ALLAH = "عبد", ("ابو", "أبو"), "الدين", "الله"
 _SOUND_TO_TEXT = str.maketrans(
-    {"A": "a", "I": "i", "U": "u", "'": "", "~": "h", "T": "th", "D": "dh", "S": "sh", "x": "kh", "g": "gh"}
+    {"A": "a", "I": "i", "U": "u", "Y": "i", "'": "", "~": "h", "H": "h"}
+    | {"T": "th", "D": "dh", "S": "sh", "x": "kh", "g": "gh"}
 )
 
 
@@ -71,6 +72,19 @@ def _latin_run(text: str) -> list[NameWord]:
 def sound_of(latin: str) -> str:
     """`latin.latin_sound`, cached (names repeat heavily)."""
     return latin_sound(latin)
+
+
+@lru_cache(maxsize=100_000)
+def split_sound_of(latin: str) -> str:
+    """`latin.latin_sound` reading th, dh and sh as two letters, cached."""
+    return latin_sound(latin, split=True)
+
+
+def split_reading(word: NameWord) -> str | None:
+    """For a Latin word with th, dh or sh: its sound with those as two letters (Fathi, فتحي)."""
+    if word.skeletal or word.arabic or not any(pair in word.text for pair in ("th", "dh", "sh")):
+        return None
+    return split_sound_of(word.text)
 
 
 def without_article(word: NameWord) -> str | None:

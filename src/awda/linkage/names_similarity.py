@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 SHORT_VOWELS = frozenset("aeiou")
-LONG_VOWELS = frozenset("AIU")
+LONG_VOWELS = frozenset("AIUY")
 VOWELS = SHORT_VOWELS | LONG_VOWELS
 MATCH_COST = 0.5  # at most this (scaled by length) for two words to be the same name
 
@@ -35,6 +35,8 @@ _costs("'y", 0.3)
 _costs("'w Tz", 0.4)
 _costs("dz sz xh xk Ss ~'", 0.5)
 _costs("'h ao Ao kg", 0.6)
+_costs("H~ YI Yi", 0.0)
+_costs("Ha He Hh Ya Ye YA Yy", 0.15)
 
 
 def substitution_cost(left: str, right: str) -> float:
