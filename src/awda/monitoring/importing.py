@@ -195,7 +195,11 @@ def import_incident_rows(
 ) -> dict[str, int]:
     """`import_incidents` for rows already read (a field export's submissions); one transaction."""
     require(actor, Permission.RECORD_INCIDENTS)
-    known = set(session.scalars(select(Incident.source_ref).where(Incident.source_ref.is_not(None))))
+    refs = list({cells["incident_id"] for _number, cells in rows if cells.get("incident_id")})
+    known: set[str | None] = set()
+    for start in range(0, len(refs), 500):  # only the file's own ids, a bounded IN list at a time
+        chunk = refs[start : start + 500]
+        known.update(session.scalars(select(Incident.source_ref).where(Incident.source_ref.in_(chunk))))
     recorded = skipped = 0
     with action(session):
         for incident_id, group in groupby(rows, key=lambda row: row[1]["incident_id"]):
