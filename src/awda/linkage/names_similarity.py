@@ -85,7 +85,7 @@ def indel_cost(sound: str, index: int, other_skeletal: bool, own_skeletal: bool 
             return 0.3
         return 0.6 if other_skeletal else 0.5
     if symbol == "'":
-        return 0.8 if index == 0 else 0.25
+        return 0.8 if index == 0 else 0.2
     return _CONSONANT_INDEL.get(symbol, 1.0)
 
 
