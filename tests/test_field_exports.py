@@ -263,6 +263,22 @@ def test_changed_content_is_a_conflict_and_never_overwrites(runtime: Runtime, se
     assert "not overwritten" in report.errors[0]["message"]
 
 
+def test_submissions_a_reviewer_rejected_are_left_out(runtime: Runtime, session: Session, tmp_path: Path) -> None:
+    files = central_files("awda_registration", HOUSEHOLD_FIELDS, [registration(60), registration(61)])
+    lines = files["awda_registration.csv"].decode().splitlines()
+    lines[2] += ",0,0,,rejected"  # AttachmentsPresent, AttachmentsExpected, Status, ReviewState
+    files["awda_registration.csv"] = ("\n".join(lines) + "\n").encode()
+    report = run(runtime, session, central_zip(tmp_path / "awda_registration.zip", files))
+    assert (summary(report), report.rejected, report.errors) == ((2, 1, 0, 0), 1, [])
+    assert list(session.scalars(select(Household.source_ref))) == [uuid_of(60)]
+    kobo = [
+        registration(62),
+        (uuid_of(63), household(63) | {"_validation_status": "Not Approved"}, {"members": members(2)}),
+    ]
+    report = run(runtime, session, kobo_xlsx(tmp_path / "k.xlsx", [*HOUSEHOLD_FIELDS, "_validation_status"], kobo))
+    assert (summary(report), report.rejected, report.errors) == ((2, 1, 0, 0), 1, [])
+
+
 def test_an_edited_submission_is_known_by_its_first_uuid(runtime: Runtime, session: Session, tmp_path: Path) -> None:
     first = registration(50)
     files = central_files("awda_registration", HOUSEHOLD_FIELDS, [first])
@@ -453,4 +469,4 @@ def test_any_cells_give_a_report_or_one_clear_error(
         report = run(runtime, session, path)
     except ValidationFailed:
         return
-    assert report.submissions == report.imported + report.skipped + report.refused
+    assert report.submissions == report.imported + report.skipped + report.refused + report.rejected

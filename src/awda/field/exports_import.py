@@ -115,6 +115,7 @@ class ExportReport:
     imported: int = 0
     skipped: int = 0
     refused: int = 0
+    rejected: int = 0  # rejected by a reviewer in Central or Kobo: left out
     persons: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
@@ -172,7 +173,7 @@ def _refuse_labels(table: Table) -> None:
 def table_columns(export: Export, spec: FormSpec) -> tuple[Columns, Columns | None]:
     """The main table's and the repeat table's columns; a missing column refuses the whole export."""
     keys = export.keys
-    meta = {*keys.uuid, keys.submitted, keys.join}
+    meta = {*keys.uuid, keys.submitted, keys.join, keys.review}
     main = columns_of(export.main, {*spec.main_fields, *meta}, spec.list_fields, keys.separators)
     repeat_table = export.repeats.get(spec.repeat) if spec.repeat else None
     repeat = None
@@ -209,8 +210,14 @@ def submissions(export: Export, main: Columns, repeat: Columns | None, report: E
     """The export's submissions with their repeat rows; a submission without a UUID is refused."""
     keys = export.keys
     pending: dict[str, Submission] = {}
+    left_out: set[str] = set()  # join keys of submissions a reviewer rejected: their repeat rows go too
     for number, cells in export.main.rows:
         if not any(cell.strip() for cell in cells):
+            continue
+        if main.value(cells, keys.review).lower() in keys.rejected:
+            report.submissions += 1
+            report.rejected += 1
+            left_out.add(main.value(cells, keys.join))
             continue
         uuid = next((main.value(cells, name) for name in keys.uuid if main.value(cells, name)), "")
         uuid = uuid.removeprefix("uuid:")
@@ -223,14 +230,18 @@ def submissions(export: Export, main: Columns, repeat: Columns | None, report: E
             continue
         pending[main.value(cells, keys.join)] = Submission(uuid, number, cells)
     if repeat is not None:
-        yield from _joined(pending, repeat, keys.parent, report)
+        yield from _joined(pending, repeat, keys.parent, report, left_out)
 
 
-def _joined(pending: dict[str, Submission], repeat: Columns, parent: str, report: ExportReport) -> Iterator[Submission]:
+def _joined(
+    pending: dict[str, Submission], repeat: Columns, parent: str, report: ExportReport, left_out: set[str]
+) -> Iterator[Submission]:
     """Repeat rows come grouped by submission, in the main table's order (as both tools write them)."""
     rows = ((number, cells) for number, cells in repeat.table.rows if any(cell.strip() for cell in cells))
     for key, group in groupby(rows, key=lambda item: repeat.value(item[1], parent)):
         items = list(group)
+        if key in left_out:
+            continue
         submission = pending.pop(key, None)
         if submission is None:
             report.submissions += 1
@@ -438,6 +449,7 @@ def report_text(report: ExportReport) -> str:
     lines = [
         f"{report.tool} export of {report.form}: {report.submissions} submissions, {report.imported} imported, "
         f"{report.skipped} already imported, {report.refused} refused"
+        + (f", {report.rejected} rejected by a reviewer and left out" if report.rejected else "")
     ]
     for error in report.errors:
         where = f"{error['file']}, row {error['row']}" if error["row"] else error["file"]

@@ -26,7 +26,15 @@ from awda.field.odk_exports import Export, Keys, Rows, Table, csv_table
 from awda.tables import _cell_text
 
 # An edited submission gets a new `_uuid`; `meta/rootUuid` (in recent exports) keeps the first one.
-KOBO_KEYS = Keys(("rootUuid", "_uuid", "instanceID"), "_submission_time", "_index", "_parent_index", "/")
+KOBO_KEYS = Keys(
+    ("rootUuid", "_uuid", "instanceID"),
+    "_submission_time",
+    "_index",
+    "_parent_index",
+    "/",
+    "_validation_status",
+    frozenset({"validation_status_not_approved", "not approved"}),  # its code, or its label in newer exports
+)
 KOBO_COLUMNS = frozenset({"_uuid", "_id", "_index", "_submission_time", "_parent_index", "_parent_table_name"})
 
 

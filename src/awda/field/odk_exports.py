@@ -52,10 +52,14 @@ class Keys:
     join: str  # the main table's column that repeat rows point to
     parent: str  # the repeat table's column pointing to it
     separators: str  # characters that join group paths in headers
+    review: str = ""  # the column of a reviewer's verdict, and the verdicts that keep a submission out
+    rejected: frozenset[str] = frozenset()
 
 
 # `KEY` is the submission's first instanceID: an edit in Central keeps it (and changes `meta-instanceID`).
-CENTRAL_KEYS = Keys(("KEY", "instanceID"), "SubmissionDate", "KEY", "PARENT_KEY", "-")
+CENTRAL_KEYS = Keys(
+    ("KEY", "instanceID"), "SubmissionDate", "KEY", "PARENT_KEY", "-", "ReviewState", frozenset({"rejected"})
+)
 
 
 @dataclass
