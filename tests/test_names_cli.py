@@ -112,6 +112,15 @@ def test_an_unreadable_or_absent_file(names: Run, tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_an_output_that_cannot_be_written(names: Run, tmp_path: Path) -> None:
+    source = write(tmp_path / "pairs.csv", "name_a,name_b\nAli,Ali\n")
+    done = names("compare", "--pairs", str(source), "--out", str(tmp_path / "absent" / "out.csv"), expect=1)
+    assert done.stderr.startswith("error: out: cannot be written")
+    same = names("compare", "--pairs", str(source), "--out", str(source), expect=1)
+    assert same.stderr.startswith("error: out: must not be the input file")
+    assert source.read_text(encoding="utf-8") == "name_a,name_b\nAli,Ali\n"
+
+
 def test_wrong_use_is_a_usage_error(names: Run, tmp_path: Path) -> None:
     names("compare", "Ali", expect=2)
     names("compare", "--pairs", str(tmp_path / "p.csv"), expect=2)

@@ -10,7 +10,7 @@ import typer
 from awda.cli.common import JsonOption, progress_bar
 from awda.errors import ValidationFailed
 from awda.linkage.names import compare_names
-from awda.linkage.names_pairs import compare_pairs_file, count_pair_rows
+from awda.linkage.names_pairs import check_out, compare_pairs_file, count_pair_rows
 
 app = typer.Typer(help="Arabic-aware name comparison (docs/linkage.md).", no_args_is_help=True)
 
@@ -35,6 +35,7 @@ def compare_command(
     if out is None or name_a is not None:
         raise typer.BadParameter("--pairs needs --out, and no names")
     try:
+        check_out(pairs, out)
         with progress_bar("Comparing names", count_pair_rows(pairs), enabled=not as_json) as advance:
             summary = compare_pairs_file(pairs, out, advance, checked=True)
     except ValidationFailed as error:  # a bad file is the user's to fix: one line, exit 1

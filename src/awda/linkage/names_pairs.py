@@ -73,22 +73,36 @@ def hashtags(header: list[str], given: list[str]) -> list[str]:
     return [*tags, "#x_score+num", "#x_match"]
 
 
+def check_out(source: Path, out: Path) -> None:
+    """The output must be a new or replaceable file in an existing folder, and not the input."""
+    if out.resolve() == source.resolve():
+        raise ValidationFailed("out", "must not be the input file")
+    if not out.parent.is_dir():
+        raise ValidationFailed("out", f"cannot be written (no folder {out.parent})")
+    if out.is_dir():
+        raise ValidationFailed("out", "is a folder; give a file name")
+
+
 def compare_pairs_file(
     source: Path, out: Path, advance: Callable[[int], None] | None = None, *, checked: bool = False
 ) -> PairsSummary:
     """Write every row of `source` to `out` with the score (4 places) and the decision (true/false).
 
-    The file is checked first (`count_pair_rows`) unless the caller already did (`checked`).
+    The file and the output are checked first (`count_pair_rows`, `check_out`) unless the caller
+    already did (`checked`).
     """
-    if out.resolve() == source.resolve():
-        raise ValidationFailed("out", "must not be the input file")
     if not checked:
+        check_out(source, out)
         count_pair_rows(source)
     rows = read_rows(source)
     header, left, right = _header(rows)
     total = matches = 0
     try:
-        with out.open("w", encoding="utf-8", newline="") as handle:
+        handle = out.open("w", encoding="utf-8", newline="")
+    except OSError as error:
+        raise ValidationFailed("out", f"cannot be written ({error.strerror or error})") from None
+    try:
+        with handle:
             writer = csv_writer(handle)
             writer.writerow([*header, *ADDED_COLUMNS])
             first = next(rows, None)
