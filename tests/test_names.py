@@ -200,6 +200,8 @@ def test_letter_by_letter_readings_meet_latin_spellings(arabic: str, latin: str)
         ("ash-Shami", "shami"),
         ("Mohammed bin Ahmad ibn Khalid", "mohammed ahmad khalid"),
         ("Mhd", "muhammad"),
+        ("Moh'd Ali", "muhammad ali"),
+        ("Dr. Eng. Ahmad", "ahmad"),
         ("Françoise", "fransoise"),
         ("Şükrü", "shukru"),
     ],

@@ -66,6 +66,7 @@ _ABBREVIATIONS = {
     "md": MOHAMMED,
     "mouhd": MOHAMMED,
 }
+_TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "eng", "prof"})
 _MARKERS = frozenset({"bin", "ben", "ibn", "bint", "bent", "ibnat", "ould", "binti"})
 _ARTICLES = frozenset({"al", "el", "il", "ul", "ol"})
 _SUN = ("th", "dh", "sh", "t", "d", "r", "z", "s", "n", "l")
@@ -96,7 +97,9 @@ def plain_letters(text: str) -> str:
 
 def latin_words(text: str) -> list[str]:
     """The words of a Latin-script name, abbreviations expanded, articles and markers gone, compounds joined."""
-    words = [_ABBREVIATIONS.get(word, word) for word in _clean_words(plain_letters(text).split())]
+    words = [_ABBREVIATIONS.get(word.replace("'", ""), word) for word in _clean_words(plain_letters(text).split())]
+    while len(words) > 1 and words[0] in _TITLES:  # Dr. Mohammed, Eng. Ahmad: a title is no part of the name
+        words = words[1:]
     return join_compounds([word for word in words if word not in _MARKERS])
 
 
