@@ -211,20 +211,20 @@ _DIGRAPHS = (
     ("p", "b"),
     ("ou", "U"),
     ("oo", "U"),
-    ("ee", "i"),
+    ("ee", "I"),
 )
 _SPLITTABLE = frozenset({"th", "dh", "sh"})
 _DOUBLES = re.compile(r"(.)\1+")
-_SOUND_VOWELS = frozenset("aeiouU")  # U: ou, oo, a long u in Latin spellings
+_SOUND_VOWELS = frozenset("aeiouIU")  # I: ee, U: ou and oo, long vowels in Latin spellings
 _FRENCH_W = re.compile(r"^ou(?=[aeiy])|(?<=[rdlz])ou(?=a[^aeiouy])")  # Oualid, Marouane: French ou for w
 _SILENT_E = re.compile(r"(?<=..[aeiouy])ne$")  # Amine, Imane, Noureddine: French spelling, silent e
 _FINAL_IE = re.compile(r"(?<=.)ie$")  # Rifaie, Fadie
 _SOFT_C = re.compile(r"c(?=[eiy])")  # Nacer, Cyrine: French c before e/i
-_DIPHTHONG_AW = re.compile(r"aw(?![aeiouyU])")  # Hawrani/Hourani, Sawsan/Sousan: the diphthong aw read as u
-_GLIDE_Y = re.compile(r"y(?![aeiouU])")
-_IA = re.compile(r"i(?=[aeouU])")
-_VOWEL_AIN = re.compile(r"(?<=[^aeiouU'])a(?=[aeuU][^aeiouU'~]|a$)")
-_BACK_VOWEL_AIN = re.compile(r"(?<=[^aeiouU'])([ouU])(?=a[^aeiouU'~y]|a$)")  # Zoabi, Suad, Muadh
+_DIPHTHONG_AW = re.compile(r"aw(?![aeiouyIU])")  # Hawrani/Hourani, Sawsan/Sousan: the diphthong aw read as u
+_GLIDE_Y = re.compile(r"y(?![aeiouIU])")
+_IA = re.compile(r"i(?=[aeouIU])")
+_VOWEL_AIN = re.compile(r"(?<=[^aeiouIU'])a(?=[aeuIU][^aeiouIU'~]|a$)")
+_BACK_VOWEL_AIN = re.compile(r"(?<=[^aeiouIU'])([ouU])(?=a[^aeiouIU'~y]|a$)")  # Zoabi, Suad, Muadh
 _FINAL_H = re.compile(r"(?<=[ae])h$")
 
 

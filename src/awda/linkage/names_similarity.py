@@ -28,7 +28,8 @@ def _costs(pairs: str, cost: float) -> None:
 
 _costs("ou Uo Aa Ii Uu", 0.0)
 _costs("ae ei", 0.2)
-_costs("Ae Ie Iy Uw yi wu wo Ts Dd Dz ~h TD", 0.2)
+_costs("Ae Iy Uw yi wu wo Ts Dd Dz ~h TD", 0.2)
+_costs("Ie", 0.55)  # a long i is seldom written e: Sameer is not Samer
 _costs("Tt jg", 0.3)
 _costs("eo eu", 0.4)
 _costs("'y", 0.3)
