@@ -34,7 +34,8 @@ _costs("Tt jg", 0.3)
 _costs("eo eu", 0.4)
 _costs("'y", 0.3)
 _costs("'w Tz", 0.4)
-_costs("dz sz xh xk Ss ~'", 0.5)
+_costs("dz sz xh xk ~'", 0.5)
+_costs("Ss", 0.6)
 _costs("'h ao Ao kg", 0.6)
 _costs("H~ YI Yi", 0.0)
 _costs("Ha He Hh Ya Ye YA Yy", 0.15)
@@ -71,7 +72,7 @@ def _in_last_syllable(sound: str, index: int) -> bool:
     return len(rest) == 1 and rest not in VOWELS and sound[index - 1] not in VOWELS
 
 
-_CONSONANT_INDEL = {"~": 0.05, "y": 0.5, "w": 0.5}
+_CONSONANT_INDEL = {"~": 0.05, "y": 0.6, "w": 0.6}
 
 
 def indel_cost(sound: str, index: int, other_skeletal: bool, own_skeletal: bool = False) -> float:
@@ -119,6 +120,8 @@ def word_distance(left: str, left_skeletal: bool, right: str, right_skeletal: bo
         current = [previous[0] + drop_left]
         for j in range(len(right)):
             replace = substitution_cost(left[i], right[j])
+            if i == 0 and j == 0 and 0.0 < replace < 1.0 and "'" in (left[0], right[0]):
+                replace = 1.0  # an opening glottal stop is no y or w: Amin is not Yamin, Asim not Wasim
             if left_final and replace and _is_final(right, j):
                 replace = _final_substitution(left[i], right[j], replace)
             current.append(
