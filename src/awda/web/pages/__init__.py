@@ -6,7 +6,12 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from awda.web.pages.auth import FormRefused, SignInRequired, sign_in_redirect
+from awda.web.pages.households import router as households_router
+from awda.web.pages.intentions import router as intentions_router
 from awda.web.pages.landing import router as landing_router
+from awda.web.pages.linkage import router as linkage_router
+from awda.web.pages.profile import router as profile_router
+from awda.web.pages.registration import router as registration_router
 from awda.web.pages.rendering import STATIC_PREFIX, CachedStaticFiles, Pages, render
 from awda.web.pages.session import router as session_router
 from awda.web.pages.verify import router as verify_router
@@ -18,7 +23,10 @@ def install(app: FastAPI) -> None:
     """Compile the catalogues, build the template environments, mount /static and add the page routes."""
     app.state.pages = Pages.build()
     app.mount(STATIC_PREFIX, CachedStaticFiles(packages=[("awda.web", "static")]), name="static")
-    for router in (landing_router, verify_router, session_router):
+    for router in (landing_router, verify_router, session_router, profile_router):
+        app.include_router(router)
+    # /households/new before /households/{uid}
+    for router in (registration_router, households_router, intentions_router, linkage_router):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_exception_handler(FormRefused, _form_refused)

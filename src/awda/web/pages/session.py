@@ -24,6 +24,7 @@ from awda.web.pages.auth import (
     safe_next,
     set_cookie,
 )
+from awda.web.pages.nav import render_page
 from awda.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -100,4 +101,4 @@ def logout(
 @router.get("/home")
 def home(request: Request, session: SessionDep, actor: PageActor) -> Response:
     """Who is signed in, with which role and sites, and what they can open."""
-    return render_form(request, "home.html", {"actor": actor, "sites": services.own_sites(session, actor)})
+    return render_page(request, actor, "home.html", {"sites": services.own_sites(session, actor)})
