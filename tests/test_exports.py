@@ -23,6 +23,7 @@ from awda.convoys.manifest import Manifest, ManifestHousehold, ManifestPerson, m
 from awda.convoys.plancsv import plan_and_write
 from awda.convoys.rules import ScheduledConvoy, WaitingHousehold
 from awda.exports import FORMULA_PREFIXES, csv_writer, safe_cell, safe_row
+from awda.linkage.names_pairs import compare_pairs_file
 from awda.places.models import Place
 from awda.places.services import export_gazetteer
 from awda.stats.disclosure import Protection
@@ -52,6 +53,7 @@ EXPORTERS = {
     "convoys/plancsv.py": "`awda convoys plan --waitlist W --convoys C --out PLAN.csv`",
     "stats/scorecard_export.py": "scorecard.csv of `awda stats scorecard --out` and `awda demo`",
     "places/services.py": "`awda places export --out` (the gazetteer as HXL-tagged COD CSV)",
+    "linkage/names_pairs.py": "`awda names compare --pairs FILE.csv --out OUT.csv` (the rows, score,match appended)",
 }
 WRITER = re.compile(r"\bcsv\.(writer|DictWriter)\(|\bDictWriter\(|\bWorkbook\(|\bxlsxwriter\b|\.to_csv\(|\.to_excel\(")
 
@@ -129,6 +131,17 @@ def test_the_scorecard_csv_neutralises_names_and_keeps_its_hashtags() -> None:
     assert_no_formula(rows)
     column = [heading for heading, _ in SCORECARD_COLUMNS].index("name_en")
     assert {row[column] for row in rows[2:]} == {"'" + value for value in HOSTILE}
+
+
+def test_the_name_pairs_csv_neutralises_the_users_cells(tmp_path: Path) -> None:
+    source = tmp_path / "pairs.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["name_a", "name_b", "note"], *([value, value, value] for value in HOSTILE)])
+    compare_pairs_file(source, tmp_path / "out.csv")
+    rows = rows_of((tmp_path / "out.csv").read_bytes().decode("utf-8"))
+    assert rows[0] == ["name_a", "name_b", "note", "score", "match"]
+    assert_no_formula(rows)
+    assert [row[:3] for row in rows[1:]] == [["'" + value] * 3 for value in HOSTILE]
 
 
 def test_the_gazetteer_csv_neutralises_place_names(session: Session) -> None:
