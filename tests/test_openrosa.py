@@ -506,3 +506,52 @@ def test_any_body_is_parts_or_one_error(data: bytes, content_type: str) -> None:
     for candidate in (data, body):
         parse = lambda candidate=candidate: upload_from(multipart_parts(content_type, candidate))  # noqa: E731
         assert refused_field(parse) in {None, "body", "xml_submission_file"}
+
+
+def test_a_phone_registration_and_an_export_of_it_are_one_household(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    from awda.households.importer import import_registration_rows
+    from awda.households.rows import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
+
+    make_user(session, "reg", "registrar", ("RUKBAN",))
+    form = form_of(client, basic("reg"), REGISTRATION)
+    instance_id = new_id()
+    xml = registration(form, instance_id)
+    assert submit(client, basic("reg"), xml).status_code == 201
+    instance = parse_instance(xml)  # the same submission, as an export flattens it
+    header = ["_uuid", *HOUSEHOLD_COLUMNS[1:], *PERSON_COLUMNS]
+    household = [instance.uuid, *(instance.fields.get(name, "") for name in HOUSEHOLD_COLUMNS[1:])]
+    exported = [household + [member.get(name, "") for name in PERSON_COLUMNS] for member in instance.repeats["members"]]
+    actor = SYSTEM
+    report = import_registration_rows(session, runtime.vault, actor, header, exported, "export.xlsx", workers=0)
+    assert report.skipped == 1 and report.households == 0
+    exported[1][header.index("sex")] = "male"  # the export says otherwise: a conflict, not a second household
+    changed = import_registration_rows(session, runtime.vault, actor, header, exported, "export.xlsx", workers=0)
+    assert changed.households == 0 and changed.skipped == 0
+    assert session.scalar(select(func.count()).select_from(Household)) == 1
+
+
+def test_a_household_imported_first_is_not_registered_again_by_its_phone_submission(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    from awda.households.importer import import_registration_rows
+    from awda.households.rows import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
+
+    make_user(session, "reg", "registrar", ("RUKBAN",))
+    xml = registration(form_of(client, basic("reg"), REGISTRATION), new_id())
+    instance = parse_instance(xml)
+    header = ["_uuid", *HOUSEHOLD_COLUMNS[1:], *PERSON_COLUMNS]
+    household = [instance.uuid, *(instance.fields.get(name, "") for name in HOUSEHOLD_COLUMNS[1:])]
+    exported = [household + [member.get(name, "") for name in PERSON_COLUMNS] for member in instance.repeats["members"]]
+    report = import_registration_rows(session, runtime.vault, SYSTEM, header, exported, "export.xlsx", workers=0)
+    assert report.households == 1
+    response = submit(client, basic("reg"), xml)
+    assert response.status_code == 201, message(response)
+    assert session.scalar(select(func.count()).select_from(Household)) == 1
+    submission = session.scalar(select(FieldSubmission).where(FieldSubmission.instance_id == instance.instance_id))
+    household_uid = session.scalar(select(Household.uid))
+    assert submission is not None and submission.record_uid == household_uid
+    other = registration(form_of(client, basic("reg"), REGISTRATION), instance.instance_id, travel_group="T-2")
+    conflict = submit(client, basic("reg"), other)
+    assert conflict.status_code == 409

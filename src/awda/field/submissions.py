@@ -62,8 +62,8 @@ def _named(prefix: str = "") -> Iterator[None]:
         raise ValidationFailed(prefix + field, str(first["msg"]).removeprefix("Value error, ")) from None
 
 
-def registration_command(instance: Instance) -> HouseholdIn:
-    """The household a registration instance describes, checked exactly as an import row is."""
+def registration_rows(instance: Instance) -> rows.HouseholdRows:
+    """The instance as the rows of a registration file: one per member, household fields repeated."""
     members = instance.repeats.get("members", [])
     if not members:
         raise ValidationFailed("members", "a registration needs at least one member")
@@ -73,6 +73,11 @@ def registration_command(instance: Instance) -> HouseholdIn:
     for number, member in enumerate(members, start=1):
         record = household | {column: member.get(column, "") for column in rows.PERSON_COLUMNS}
         group.rows.append((number, _LAYOUT.cells([record[column] for column in _LAYOUT.columns])))
+    return group
+
+
+def registration_command(group: rows.HouseholdRows) -> HouseholdIn:
+    """The household a registration instance describes, checked exactly as an import row is."""
     try:
         return rows.command_from_rows(group, _LAYOUT)
     except ValidationFailed as error:
@@ -89,15 +94,23 @@ def check_registration_scope(session: Session, actor: Actor, command: HouseholdI
 
 
 def write_registration(session: Session, vault: Vault, actor: Actor, instance: Instance) -> Written:
-    command = registration_command(instance)
+    """Register the household, with the content fingerprint an import of the same submission would
+    give it (the same columns, `rows.content_of`): exporting it from KoboToolbox or ODK Central and
+    importing it later finds it already there, and a household imported first is not registered twice."""
+    group = registration_rows(instance)
+    command = registration_command(group)
     site_id = check_registration_scope(session, actor, command)
-    if session.scalar(select(Household.id).where(Household.source_ref == command.source_ref)):
-        raise Conflict(f"a household with source reference {command.source_ref!r} is already registered")
+    fingerprint = vault.fingerprint(rows.content_of(group, _LAYOUT))
+    known = session.scalar(select(Household).where(Household.source_ref == command.source_ref))
+    if known is not None:
+        if known.fingerprint != fingerprint or known.erased_at is not None:
+            raise Conflict(f"a household with source reference {command.source_ref!r} is already registered")
+        return Written("household", known.uid, known.site_id)
     intention = command.intention
     pcodes = (intention.origin_pcode, intention.destination_pcode) if intention else ()
     preparation = Preparation.for_session(session, vault, actor, place_ids_for(session, *pcodes))
     batch = RowBatch()
-    prepared = prepare_household(preparation, from_command(command), site_id, batch)
+    prepared = prepare_household(preparation, from_command(command), site_id, batch, fingerprint)
     write_households(session, batch)
     return Written("household", prepared.uid, site_id)
 
