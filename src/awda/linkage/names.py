@@ -55,9 +55,15 @@ def coarse_key(sound: str) -> str:
         elif symbol == "'":
             if index == 0:
                 out.append("a")
-        else:
+        elif not _hamza_seat(sound, index):
             out.append(symbol)
     return _DOUBLES.sub(r"\1", "".join(out).translate(_COARSE))
+
+
+def _hamza_seat(sound: str, index: int) -> bool:
+    """The ya of فايز, نايف read letter by letter: a hamza that Latin writes y, ', or not at all."""
+    following = sound[index + 1 : index + 2]
+    return sound[index] == "y" and index > 0 and sound[index - 1] == "A" and following not in ("", *VOWELS)
 
 
 @lru_cache(maxsize=400_000)
