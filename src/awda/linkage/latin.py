@@ -177,16 +177,17 @@ def _join_suffixes(words: list[str]) -> list[str]:
 
 def _normalise_single(word: str) -> str:
     """One word standing alone: joined compounds and a joined article put in their one form."""
-    for pattern, replacement in _ABD_JOINED:
-        if pattern.fullmatch(word):
-            return pattern.sub(replacement, word)
-    if match := _ABU_JOINED.fullmatch(word):
-        return "abu" + match.group(1)
-    if match := _DIN_SUFFIX.fullmatch(word):
+    if word.startswith("ab"):  # the cheap tests first: most words are none of these
+        for pattern, replacement in _ABD_JOINED:
+            if pattern.fullmatch(word):
+                return pattern.sub(replacement, word)
+        if match := _ABU_JOINED.fullmatch(word):
+            return "abu" + match.group(1)
+    if word.endswith(("n", "ne")) and (match := _DIN_SUFFIX.fullmatch(word)):
         return match.group(1) + "aldin"
-    if match := _ALLAH_SUFFIX.fullmatch(word):
+    if "ll" in word and (match := _ALLAH_SUFFIX.fullmatch(word)):
         return "abdullah" if match.group(1) == "abd" else match.group(1) + "allah"
-    if match := _ALEF_LAM_JOINED.fullmatch(word) or _ALEF_LAM_VOWEL.fullmatch(word):
+    if word.startswith(("al", "el")) and (match := _ALEF_LAM_JOINED.fullmatch(word) or _ALEF_LAM_VOWEL.fullmatch(word)):
         return _normalise_single(match.group(1))
     return word
 
