@@ -19,16 +19,17 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from awda.access.services import SYSTEM
 from awda.db import action
-from awda.households import services
+from awda.households import rules, services
 from awda.households.models import Household, Person
 from awda.households.records import from_command
 from awda.households.writer import Preparation, RowBatch, prepare_household, write_households
 from awda.ids import new_uid
-from awda.linkage.rules import ScoredPair
+from awda.linkage.rules import CandidateStatus, ScoredPair
 from awda.linkage.services import RunRecord, store_run
 from awda.places.services import site_by_code
 from awda.runtime import Runtime
 from awda.web.app import create_app
+from awda.web.pages.labels import LABELS
 from tests import factories
 from tests.conftest import PASSWORD, make_user
 
@@ -401,9 +402,55 @@ def test_review_a_pair_merge_and_undo_after_confirmation(
     assert client.post(undo.group(1), data={"csrf_token": token_of(asked)}).headers["location"].endswith("undone")
 
 
-def test_a_monitor_cannot_review_and_forms_need_their_token(client: TestClient, session: Session) -> None:
+def test_a_monitor_cannot_review_and_forms_need_their_token(
+    client: TestClient, runtime: Runtime, session: Session
+) -> None:
+    registered = services.register_household(session, runtime.vault, SYSTEM, factories.household())
     sign_in(client, session, "mon-link", "monitor")
     assert client.get("/linkage").status_code == 403
     assert client.get("/households/new").status_code == 403
     assert client.post("/households/new", data=register_form()).status_code == 403
     assert client.post("/linkage/x/decision", data={"decision": "merge"}).status_code == 403
+    token = token_of(client.get("/home"))
+    data = {"csrf_token": token, "version": "1"}
+    refused = client.post(f"/intentions/{registered.intention_uid}/reconfirm", data=data)
+    assert refused.status_code == 403 and "<html" in refused.text
+
+
+# ---- Every page in Arabic
+
+
+def test_every_page_in_arabic_is_right_to_left_and_translated(
+    client: TestClient, runtime: Runtime, session: Session
+) -> None:
+    household = _pair(runtime, session)
+    sign_in(client, session, "admin-ar", "admin")
+    pair = re.search(r'href="/linkage/([0-9a-f-]{36})"', client.get("/linkage").text)
+    assert pair is not None
+    pages = ["/home", "/profile", "/households", "/households/new", f"/households/{household}", "/linkage"]
+    pages += [f"/linkage/{pair.group(1)}", f"/linkage/merges/{pair.group(1)}/undo", "/households/none"]
+    for path in pages:
+        arabic, english = client.get(path, headers=ARABIC), client.get(path, headers=ENGLISH)
+        assert arabic.status_code == english.status_code, path
+        assert arabic_page_problems(arabic.text) == [], path
+        assert '<html lang="en" dir="ltr">' in english.text and untranslated(english.text), path
+    sign_in(client, session, "mon-ar", "monitor")
+    refused = client.get("/linkage", headers=ARABIC)
+    assert refused.status_code == 403 and arabic_page_problems(refused.text) == []
+
+
+def test_every_code_has_words_on_the_pages() -> None:
+    vocabularies = {
+        "relationship": rules.RELATIONSHIPS,
+        "sex": rules.SEXES,
+        "document_type": rules.DOCUMENT_TYPES,
+        "vulnerability": rules.VULNERABILITIES,
+        "purpose": rules.CONSENT_PURPOSES,
+        "kind": {kind.value for kind in rules.IntentionKind},
+        "status": {status.value for status in rules.IntentionStatus},
+        "status_action": {status.value for status in rules.IntentionStatus} - {"registered"},
+        "reason": rules.TRANSITION_REASONS,
+        "pair_status": {status.value for status in CandidateStatus},
+    }
+    for name, codes in vocabularies.items():
+        assert set(LABELS[name]) == set(codes), name

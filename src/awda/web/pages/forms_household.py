@@ -66,7 +66,7 @@ class HouseholdForm:
     def read(cls, form: FormData) -> HouseholdForm:
         rows = _row_count(str(form.get("rows", "")))
         names = list(HOUSEHOLD_FIELDS) + [f"m{row}_{name}" for row in range(1, rows + 1) for name in MEMBER_TEXT_FIELDS]
-        values = {name: str(form.get(name, "")).strip()[:100] for name in names}
+        values = {name: str(form.get(name, "")).strip()[:200] for name in names}  # longer than any field allows
         chosen = {"purposes": [str(value) for value in form.getlist("purposes")]}
         for row in range(1, rows + 1):
             chosen[f"m{row}_vulnerabilities"] = [str(value) for value in form.getlist(f"m{row}_vulnerabilities")]

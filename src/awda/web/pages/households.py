@@ -94,6 +94,8 @@ def household_search(
     context: dict[str, Any]
     try:
         found = find_households(session, vault, actor, kind, value, document_type)
+    except PermissionDenied:
+        return forbidden(request, actor)
     except ValidationFailed as error:
         field = "value" if error.field in {"phone", "search"} else error.field
         errors = {field: failure_errors(error)[error.field]}

@@ -11,12 +11,12 @@ from starlette.responses import RedirectResponse, Response
 
 from awda.access import readers
 from awda.access.rules import Actor, Permission, has_permission
-from awda.errors import Conflict, NotFound, StaleVersion, ValidationFailed
+from awda.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from awda.households import intentions
 from awda.households.rules import OPEN_STATUSES, TRANSITION_REASONS, TRANSITIONS, IntentionStatus
 from awda.web.deps import RuntimeDep, SessionDep
 from awda.web.pages.auth import PageActor, check_form
-from awda.web.pages.nav import not_found, render_page
+from awda.web.pages.nav import forbidden, not_found, render_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,6 +75,8 @@ def change_status(
         intentions.change_status(session, actor, uid, target, reason, version, runtime.settings.reconfirm_days)
     except NotFound:
         return not_found(request, actor)
+    except PermissionDenied:
+        return forbidden(request, actor)
     except (StaleVersion, ValidationFailed, Conflict) as error:
         return _back(session, actor, uid, f"problem={problem_code(error, target)}")
     return _back(session, actor, uid, "done=status")
@@ -111,6 +113,8 @@ def reconfirm(
         intentions.reconfirm_intention(session, actor, uid, version)
     except NotFound:
         return not_found(request, actor)
+    except PermissionDenied:
+        return forbidden(request, actor)
     except StaleVersion:
         return _back(session, actor, uid, "problem=stale")
     except Conflict:
