@@ -112,7 +112,7 @@ _LONG_VOWEL_SOUNDS = ("A", "'A", "U", "I")
 _OPEN_ENDINGS = {"ه": "H", "ي": "Y"}
 _ALEFS = "اأإآى"
 _ARTICLE = "ال"
-_SUN_MARKERS = {"بن", "ابن", "بنت", "ابنه", "ابنة"}
+_PATRONYMIC_MARKERS = {"بن", "ابن", "بنت", "ابنه", "ابنة"}
 
 
 def normalise_arabic(text: str) -> str:
@@ -132,7 +132,7 @@ def lookup_form(word: str) -> str:
 
 def is_patronymic_marker(word: str) -> bool:
     """بن / ابن / بنت: son of, daughter of."""
-    return lookup_form(word) in _SUN_MARKERS
+    return lookup_form(word) in _PATRONYMIC_MARKERS
 
 
 def strip_article(word: str) -> str:
