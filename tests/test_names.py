@@ -106,6 +106,10 @@ def test_lookalikes_do_not_share_the_phonetic_key_where_arabic_tells_them_apart(
         ("Mohammed bin Ahmad", "Mohammed Ahmad", True),
         ("فاطمة بنت علي", "Fatima Ali", True),
         ("عبد الرحمن خالد الحلبي", "Abdulrahman Khaled Halabi", True),
+        ("نزار قباني", "Nizar Qabbani", True),
+        ("ميشيل عفلق", "Michel Aflaq", True),
+        ("صلاح الدين البيطار", "Salah al-Din al-Bitar", True),
+        ("محمد سعيد رمضان البوطي", "Mohamed Said Ramadan al-Bouti", True),
     ],
 )
 def test_whole_names(a: str, b: str, match: bool) -> None:

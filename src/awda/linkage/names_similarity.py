@@ -114,16 +114,12 @@ def word_distance(left: str, left_skeletal: bool, right: str, right_skeletal: bo
     previous = [0.0]
     for j in range(len(right)):
         previous.append(previous[-1] + indel_cost(right, j, left_skeletal, right_skeletal))
+    across_scripts = left_skeletal != right_skeletal
     for i in range(len(left)):
         drop_left = indel_cost(left, i, right_skeletal, left_skeletal)
-        left_final = _is_final(left, i)
         current = [previous[0] + drop_left]
         for j in range(len(right)):
-            replace = substitution_cost(left[i], right[j])
-            if i == 0 and j == 0 and 0.0 < replace < 1.0 and "'" in (left[0], right[0]):
-                replace = 1.0  # an opening glottal stop is no y or w: Amin is not Yamin, Asim not Wasim
-            if left_final and replace and _is_final(right, j):
-                replace = _final_substitution(left[i], right[j], replace)
+            replace = _replace_cost(left, i, right, j, across_scripts)
             current.append(
                 min(
                     previous[j] + replace,
@@ -133,6 +129,20 @@ def word_distance(left: str, left_skeletal: bool, right: str, right_skeletal: bo
             )
         previous = current
     return previous[-1]
+
+
+def _replace_cost(left: str, i: int, right: str, j: int, across_scripts: bool) -> float:
+    """`substitution_cost` where the place in the word matters."""
+    replace = substitution_cost(left[i], right[j])
+    if replace == 0.0:
+        return replace
+    if i == 0 and j == 0 and replace < 1.0 and "'" in (left[0], right[0]):
+        return 1.0  # an opening glottal stop is no y or w: Amin is not Yamin, Asim not Wasim
+    if _is_final(left, i) and _is_final(right, j):
+        replace = _final_substitution(left[i], right[j], replace)
+    if across_scripts and {left[i], right[j]} == {"I", "e"}:
+        replace = 0.3  # an Arabic ya read as a Latin e (Michel, ميشيل); only a Latin ee against e is far
+    return replace
 
 
 def length_scale(left: str, right: str) -> float:
