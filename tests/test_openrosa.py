@@ -555,3 +555,16 @@ def test_a_household_imported_first_is_not_registered_again_by_its_phone_submiss
     other = registration(form_of(client, basic("reg"), REGISTRATION), instance.instance_id, travel_group="T-2")
     conflict = submit(client, basic("reg"), other)
     assert conflict.status_code == 409
+
+
+def test_a_device_token_serves_as_the_password_and_is_revocable(client: TestClient, session: Session) -> None:
+    make_user(session, "reg", "registrar", ("RUKBAN",))
+    make_user(session, "other", "registrar", ("RUKBAN",))
+    token = client.post("/api/v1/auth/token", json={"username": "reg", "password": PASSWORD}).json()["access_token"]
+    assert set(forms_listed(client, basic("reg", token))) == {REGISTRATION}
+    assert client.head("/openrosa/submission", headers=basic("reg", token)).status_code == 204
+    stolen = client.get("/openrosa/formList", headers=basic("other", token))  # another account's token
+    assert stolen.status_code == 401 and "wrong username or password" in message(stolen)
+    revoked = client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {token}"})
+    assert revoked.status_code == 204
+    assert client.get("/openrosa/formList", headers=basic("reg", token)).status_code == 401

@@ -4,7 +4,8 @@
 is XML with `X-OpenRosa-Version: 1.0`; refusals are OpenRosaResponse documents with the HTTP status
 the protocol expects (401 with a Basic challenge, 403, 409, 422, 429), never problem+json, because
 Collect shows their message to the person holding the phone. Credentials: HTTP Basic with the awda
-account's password (checked against its Argon2 hash, throttled like sign-in), or a bearer token.
+account's password (checked against its Argon2 hash, throttled like sign-in) or with a device token of
+the account as the password (revocable, and cheap to check), or a bearer token.
 Nothing secret is ever put in a URL, so access logs name nobody.
 
 A mounted application, not a router of the main one: the main app's form parsing (which would spool a
@@ -37,6 +38,7 @@ from awda.web.deps import RuntimeDep, SessionDep, client_address
 PREFIX = "/openrosa"
 router = APIRouter()
 CHALLENGE = 'Basic realm="awda", charset="UTF-8"'
+TOKEN_PREFIX = "awda_"  # noqa: S105 - not a secret: what `issue_token` starts every token with
 log = logging.getLogger("awda.field")
 
 
@@ -85,7 +87,20 @@ def openrosa_actor(request: Request, session: SessionDep, runtime: RuntimeDep) -
     if not separator or not username or len(username) > 64 or len(password) > 200:
         raise AuthenticationFailed("wrong username or password")
     with throttle.guarded(runtime, throttle.login_gates(runtime, username, client_address(request))):
+        if password.startswith(TOKEN_PREFIX):
+            return _device_token_actor(session, username, password)
         return authenticate(session, username, password)
+
+
+def _device_token_actor(session: SessionDep, username: str, token: str) -> Actor:
+    """A token given as the Basic password: the phone keeps a revocable token, not the account's password."""
+    try:
+        actor = actor_for_token(session, token)
+    except AuthenticationFailed:
+        raise AuthenticationFailed("wrong username or password") from None
+    if actor.username != username:
+        raise AuthenticationFailed("wrong username or password")
+    return actor
 
 
 @router.get("/formList")
