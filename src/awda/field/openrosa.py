@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from xml.etree import ElementTree
 
 from defusedxml import DefusedXmlException
@@ -32,8 +31,11 @@ MAX_PARTS = 12
 
 
 def headers(accept_content_length: int | None = None) -> dict[str, str]:
-    """The headers every OpenRosa response carries (and the submission size limit where it applies)."""
-    values = {"X-OpenRosa-Version": VERSION, "Date": formatdate(usegmt=True)}
+    """The headers every OpenRosa response carries (and the submission size limit where it applies).
+
+    `Date`, which OpenRosa asks for too, is added by the server (uvicorn) to every response.
+    """
+    values = {"X-OpenRosa-Version": VERSION}
     if accept_content_length is not None:
         values["X-OpenRosa-Accept-Content-Length"] = str(accept_content_length)
     return values
