@@ -454,3 +454,45 @@ def test_every_code_has_words_on_the_pages() -> None:
     }
     for name, codes in vocabularies.items():
         assert set(LABELS[name]) == set(codes), name
+
+
+# ---- Members and consent of a registered household
+
+
+def test_add_a_member_and_change_then_withdraw_consent(client: TestClient, session: Session) -> None:
+    sign_in(client, session, "reg-members", "registrar")
+    location = register(client).headers["location"].split("?")[0]
+    page = client.get(location)
+    assert 'name="row" value="3"' in page.text  # two members: the next one is the third
+    token = token_of(page)
+    member = {"csrf_token": token, "version": "1", "row": "3", "m3_relationship": "head", "m3_sex": "female"}
+    member |= {"m3_birth_year": "2019", "m3_given_name_ar": "مريم"}
+    second_head = client.post(f"{location}/members", data=member)
+    assert second_head.status_code == 422 and list(field_errors(second_head.text)) == ["m3_relationship"]
+    assert 'value="مريم"' in second_head.text and '<details class="panel" id="add-member" open>' in second_head.text
+    added = client.post(f"{location}/members", data=member | {"m3_relationship": "daughter"})
+    assert added.status_code == 303 and added.headers["location"].endswith("done=member")
+    shown = client.get(location, headers=ARABIC).text
+    assert '<bdi lang="ar">مريم</bdi>' in shown and "أُضيف الفرد." in client.get(added.headers["location"]).text
+    stale = client.post(f"{location}/members", data=member | {"m3_relationship": "daughter"})
+    assert stale.headers["location"].endswith("problem=stale_household")  # the form's version is old now
+
+    version = re.search(r'name="version" value="(\d+)"', shown)
+    assert version is not None
+    no_registration = {"csrf_token": token, "version": version.group(1), "purposes": ["movement"]}
+    refused = client.post(f"{location}/consent", data=no_registration)
+    assert refused.status_code == 422 and list(field_errors(refused.text)) == ["consent_purposes"]
+    given = client.post(f"{location}/consent", data=no_registration | {"purposes": ["registration", "card"]})
+    assert given.status_code == 303 and given.headers["location"].endswith("done=consent")
+    after = client.get(location, headers=ENGLISH).text
+    assert 'data-consent="given"' in after and "<li>Protection card</li>" in after
+    assert "<li>Movement (waiting lists and convoys)</li>" not in after
+    ask = re.search(r'href="(/households/[0-9a-f-]+/consent/withdraw\?version=(\d+))"', after)
+    assert ask is not None
+    asked = client.get(ask.group(1), headers=ARABIC)
+    assert asked.status_code == 200 and arabic_page_problems(asked.text) == []
+    data = {"csrf_token": token_of(asked), "version": ask.group(2)}
+    withdrawn = client.post(f"{location}/consent/withdraw", data=data)
+    assert withdrawn.status_code == 303 and withdrawn.headers["location"].endswith("done=consent_withdrawn")
+    final = client.get(location, headers=ENGLISH).text
+    assert 'data-status="withdrawn"' in final and 'data-consent="withdrawn"' in final

@@ -10,6 +10,7 @@ from awda.web.pages.households import router as households_router
 from awda.web.pages.intentions import router as intentions_router
 from awda.web.pages.landing import router as landing_router
 from awda.web.pages.linkage import router as linkage_router
+from awda.web.pages.members import router as members_router
 from awda.web.pages.profile import router as profile_router
 from awda.web.pages.registration import router as registration_router
 from awda.web.pages.rendering import STATIC_PREFIX, CachedStaticFiles, Pages, render
@@ -26,7 +27,7 @@ def install(app: FastAPI) -> None:
     for router in (landing_router, verify_router, session_router, profile_router):
         app.include_router(router)
     # /households/new before /households/{uid}
-    for router in (registration_router, households_router, intentions_router, linkage_router):
+    for router in (registration_router, households_router, members_router, intentions_router, linkage_router):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_exception_handler(FormRefused, _form_refused)

@@ -16,6 +16,7 @@ from awda.errors import ValidationFailed
 from awda.web.pages.labels import N_
 
 PAGE_SIZE = 50
+MAX_MEMBER_INDEX = 99  # as `PersonIn.member_index` allows
 # Offset paging is bounded: beyond this, narrow the list (by site) or search instead.
 MAX_PAGE_OFFSET = 100_000
 

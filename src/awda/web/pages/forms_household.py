@@ -72,6 +72,14 @@ class HouseholdForm:
             chosen[f"m{row}_vulnerabilities"] = [str(value) for value in form.getlist(f"m{row}_vulnerabilities")]
         return cls({name: value for name, value in values.items() if value}, chosen, rows)
 
+    @classmethod
+    def read_member(cls, form: FormData, row: int) -> HouseholdForm:
+        """One member's fields (`m<row>_...`), for adding a member to a registered household."""
+        names = [f"m{row}_{name}" for name in MEMBER_TEXT_FIELDS]
+        values = {name: str(form.get(name, "")).strip()[:200] for name in names}
+        chosen = {f"m{row}_vulnerabilities": [str(value) for value in form.getlist(f"m{row}_vulnerabilities")]}
+        return cls({name: value for name, value in values.items() if value}, chosen, row)
+
     def filled_rows(self) -> list[int]:
         return [
             row for row in range(1, self.rows + 1) if any(self.values.get(f"m{row}_{n}") for n in MEMBER_TEXT_FIELDS)

@@ -18,15 +18,15 @@ from awda.access.rules import Actor, Permission, may
 from awda.access.services import own_sites
 from awda.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from awda.households import services
-from awda.households.rules import DOCUMENT_TYPES, IntentionKind
+from awda.households.rules import DOCUMENT_TYPES
 from awda.web.deps import SessionDep, VaultDep
 from awda.web.pages.auth import PageActor, check_form
 from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset, failure_errors, message_for
-from awda.web.pages.forms_household import INTENTION_FIELDS, FormErrors, intention_command
+from awda.web.pages.forms_household import INTENTION_FIELDS, FormErrors, HouseholdForm, intention_command
 from awda.web.pages.intentions import intention_actions
 from awda.web.pages.labels import N_
 from awda.web.pages.nav import forbidden, not_found, render_page
-from awda.web.pages.registration import PostedForm
+from awda.web.pages.registration import PostedForm, vocabularies
 from awda.web.pages.search import SEARCH_KINDS, find_households
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +37,9 @@ DONE = {
     "declared": N_("The intention is recorded."),
     "status": N_("The intention's status is changed."),
     "reconfirmed": N_("The intention is re-confirmed."),
+    "member": N_("The member is added."),
+    "consent": N_("The consent is recorded."),
+    "consent_withdrawn": N_("All consent is withdrawn, and the open intentions with it."),
 }
 NEEDS_CONSENT = N_("The household must consent to movement and have no other active intention.")
 PROBLEMS = {
@@ -44,6 +47,7 @@ PROBLEMS = {
     "conflict": N_("This change is not possible in the intention's current state."),
     "reconfirm": N_("A departure needs a re-confirmation within the last days. Re-confirm first."),
     "reason": N_("Choose a reason from the list."),
+    "stale_household": N_("Someone else changed this household meanwhile. Here is its current state: try again."),
 }
 
 
@@ -126,15 +130,35 @@ def presentable(household: dict[str, Any]) -> dict[str, Any]:
 
 
 def household_context(session: SessionDep, vault: VaultDep, actor: Actor, uid: str) -> dict[str, Any]:
-    """What the household page shows: the household (a logged read) and what the user may do to it."""
+    """What the household page shows: the household (a logged read), what the user may do to it, empty forms."""
     household = presentable(readers.household_for(session, vault, actor, uid))
     actions = {item["uid"]: intention_actions(actor, item) for item in household["intentions"]}
     active = any(
         item["status"] in {"registered", "waitlisted", "assigned", "departed"} for item in household["intentions"]
     )
-    may_declare = may(actor, Permission.DECLARE_INTENTION) and not active and not household["erased"]
-    kinds = [kind.value for kind in IntentionKind]
-    return {"household": household, "actions": actions, "may_declare": may_declare, "kinds": kinds}
+    open_record = not household["erased"]
+    next_row = max((member["member_index"] for member in household["members"]), default=0) + 1
+    consent = household["consent"]
+    chosen = consent["purposes"] if consent and not consent["withdrawn"] else ["registration"]
+    return vocabularies() | {
+        "household": household,
+        "actions": actions,
+        "may_declare": may(actor, Permission.DECLARE_INTENTION) and not active and open_record,
+        "may_register": may(actor, Permission.REGISTER) and open_record,
+        "declare": {"values": {}, "errors": {}},
+        "member": {"form": HouseholdForm(), "row": next_row, "errors": {}},
+        "consent_form": {"chosen": chosen, "errors": {}},
+        "today": date.today().isoformat(),
+        "focus": "",
+    }
+
+
+def household_again(
+    request: Request, session: SessionDep, vault: VaultDep, actor: Actor, uid: str, refused: dict[str, Any]
+) -> Response:
+    """The household page again (422) with one refused form: its values kept, its problems next to its fields."""
+    context = household_context(session, vault, actor, uid) | {"done": None, "problem": None}
+    return render_page(request, actor, "household.html", context | refused, 422)
 
 
 @router.get("/households/{uid}")
@@ -153,8 +177,7 @@ def household_page(
     except NotFound:
         return not_found(request, actor)
     notes = {"done": DONE.get(done), "problem": PROBLEMS.get(problem)}
-    declare: dict[str, dict[str, str]] = {"values": {}, "errors": {}}
-    return render_page(request, actor, "household.html", context | notes | {"declare": declare})
+    return render_page(request, actor, "household.html", context | notes)
 
 
 @router.post("/households/{uid}/intentions")
@@ -178,7 +201,7 @@ def declare(
         errors = declare_errors(error)
         if errors is None:
             return not_found(request, actor)
-        return _declare_again(request, session, vault, actor, uid, values, errors)
+        return household_again(request, session, vault, actor, uid, {"declare": {"values": values, "errors": errors}})
     return RedirectResponse(f"/households/{uid}?done=declared", status_code=303)
 
 
@@ -194,18 +217,3 @@ def declare_errors(error: Exception) -> dict[str, str] | None:
         if str(error).startswith(field):
             return {field: message_for(field)}
     return None
-
-
-def _declare_again(
-    request: Request,
-    session: SessionDep,
-    vault: VaultDep,
-    actor: Actor,
-    uid: str,
-    values: dict[str, str],
-    errors: dict[str, str],
-) -> Response:
-    context = household_context(session, vault, actor, uid) | {"done": None, "problem": None}
-    return render_page(
-        request, actor, "household.html", context | {"declare": {"values": values, "errors": errors}}, 422
-    )
