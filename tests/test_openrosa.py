@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -568,3 +569,48 @@ def test_a_device_token_serves_as_the_password_and_is_revocable(client: TestClie
     revoked = client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {token}"})
     assert revoked.status_code == 204
     assert client.get("/openrosa/formList", headers=basic("reg", token)).status_code == 401
+
+
+def test_over_a_real_socket_no_credential_reaches_the_access_log(
+    app: FastAPI, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    make_user(session, "reg", "registrar", ("RUKBAN",))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    caplog.set_level(logging.INFO)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=("reg", PASSWORD)) as phone:
+            listed = phone.get("/openrosa/formList")
+            download = listed.text.split("<downloadUrl>")[1].split("</downloadUrl>")[0]
+            form = phone.get(download)
+            xml = registration(BuiltForm(REGISTRATION, "", "", form.text, ()), new_id())
+            boundary = "awda-test-boundary"
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="s.xml"\r\n'
+            body = f"{head}Content-Type: text/xml\r\n\r\n".encode() + xml + f"\r\n--{boundary}--\r\n".encode()
+            sent = phone.post(
+                "/openrosa/submission?deviceID=collect%3Aabc",
+                content=iter([body[:500], body[500:]]),  # no length: sent chunked, as Collect may
+                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert listed.status_code == 200 and form.status_code == 200
+    assert sent.status_code == 201, sent.text
+    assert len(sent.headers.get_list("date")) == 1 and sent.headers["x-openrosa-version"] == "1.0"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/openrosa/submission" in logged  # the access log ran
+    secrets = [PASSWORD, base64.b64encode(f"reg:{PASSWORD}".encode()).decode(), HEAD_AR, HEAD_LAT]
+    assert [secret for secret in secrets if secret in logged] == []
