@@ -149,6 +149,8 @@ def test_the_constraints_mirror_awdas_checks() -> None:
     assert "selected(., 'registration')" in by_name["consent_purposes"]["constraint"]
     for name in ("consent_date", "birth_date"):
         assert ". <= today()" in by_name[name]["constraint"]
+    incident = {row["name"]: row for row in questions(INCIDENT)}
+    assert "format-date(${date}, '%e') = '1'" in incident["date_precision"]["constraint"]  # the 1st of the month
 
 
 def test_the_served_form_carries_only_the_sites_it_is_given() -> None:
