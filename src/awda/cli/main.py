@@ -23,7 +23,7 @@ from awda.errors import AwdaError
 from awda.field import cli as field_cli
 from awda.households import cli as households_cli
 from awda.linkage import cli as linkage_cli
-from awda.linkage import names_cli
+from awda.linkage import dedupe_cli, names_cli
 from awda.monitoring import cli as monitoring_cli
 from awda.places import cli as places_cli
 from awda.retention import cli as retention_cli
@@ -53,6 +53,7 @@ app.add_typer(linkage_cli.app, name="linkage")
 app.add_typer(names_cli.app, name="names")
 app.command("backup")(backup_cli.backup_command)
 app.command("restore")(backup_cli.restore_command)
+app.command("dedupe")(dedupe_cli.dedupe_command)
 
 
 @app.callback()
