@@ -19,6 +19,8 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Response
 from sqlalchemy.orm import Session
 
+from awda.access.services import SYSTEM
+from awda.households import services
 from awda.runtime import Runtime
 from tests import factories
 from tests.conftest import PASSWORD, make_user
@@ -133,6 +135,7 @@ def test_register_open_change_and_review(
 ) -> None:
     texts = TEXTS[locale]
     _pair(runtime, session)
+    services.register_household(session, runtime.vault, SYSTEM, factories.household())  # one on a waiting list
     make_user(session, f"officer-{locale}", "registrar", ("RUKBAN",))
     page = context.new_page()
     page.goto(f"{server}/login")
@@ -176,6 +179,11 @@ def test_register_open_change_and_review(
 
     page.goto(f"{server}/households")
     check_page(page, locale, "households")
+    page.goto(f"{server}/waitlists")
+    check_page(page, locale, "waitlists")
+    page.click("table.list a")
+    assert page.locator("table.list tbody tr").count() == 1
+    check_page(page, locale, "waitlist")
     page.goto(f"{server}/linkage")
     check_page(page, locale, "linkage")
     page.click("table.list a")

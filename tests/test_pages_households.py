@@ -150,8 +150,12 @@ def register(client: TestClient, **overrides: Any) -> httpx.Response:
 @pytest.mark.parametrize(
     ("role", "sites", "links"),
     [
-        ("registrar", ("RUKBAN",), ["/home", "/households", "/households/new", "/linkage", "/verify", "/profile"]),
-        ("coordinator", ("RUKBAN",), ["/home", "/households", "/verify", "/profile"]),
+        (
+            "registrar",
+            ("RUKBAN",),
+            ["/home", "/households", "/waitlists", "/households/new", "/linkage", "/verify", "/profile"],
+        ),
+        ("coordinator", ("RUKBAN",), ["/home", "/households", "/waitlists", "/verify", "/profile"]),
         ("analyst", (), ["/home", "/verify", "/profile"]),
         ("registrar", (), ["/home", "/verify", "/profile"]),  # a role without a site has no records to open
     ],
@@ -428,6 +432,7 @@ def test_every_page_in_arabic_is_right_to_left_and_translated(
     pair = re.search(r'href="/linkage/([0-9a-f-]{36})"', client.get("/linkage").text)
     assert pair is not None
     pages = ["/home", "/profile", "/households", "/households/new", f"/households/{household}", "/linkage"]
+    pages += ["/waitlists", "/waitlists/RUKBAN/C4301", "/waitlists/ATMEH/C4301"]
     pages += [f"/linkage/{pair.group(1)}", f"/linkage/merges/{pair.group(1)}/undo", "/households/none"]
     for path in pages:
         arabic, english = client.get(path, headers=ARABIC), client.get(path, headers=ENGLISH)
@@ -496,3 +501,22 @@ def test_add_a_member_and_change_then_withdraw_consent(client: TestClient, sessi
     assert withdrawn.status_code == 303 and withdrawn.headers["location"].endswith("done=consent_withdrawn")
     final = client.get(location, headers=ENGLISH).text
     assert 'data-status="withdrawn"' in final and 'data-consent="withdrawn"' in final
+
+
+# ---- Waiting lists
+
+
+def test_waiting_lists_in_order_linking_to_the_households(
+    client: TestClient, runtime: Runtime, session: Session
+) -> None:
+    first = services.register_household(session, runtime.vault, SYSTEM, factories.household())
+    second = services.register_household(session, runtime.vault, SYSTEM, factories.household())
+    services.register_household(session, runtime.vault, SYSTEM, factories.household(site="ATMEH"))
+    sign_in(client, session, "coord-lists", "coordinator")
+    lists = client.get("/waitlists", headers=ENGLISH)
+    assert re.findall(r'<a href="/waitlists/(\w+)/(\w+)">', lists.text) == [("RUKBAN", "C4301")]
+    shown = client.get("/waitlists/RUKBAN/C4301", headers=ENGLISH).text
+    rows = re.findall(r'<a href="/households/([0-9a-f-]+)#intention-([0-9a-f-]+)">', shown)
+    assert rows == [(first.household_uid, first.intention_uid), (second.household_uid, second.intention_uid)]
+    assert "2 households, 6 people" in shown
+    assert client.get("/waitlists/ATMEH/C4301").status_code == 404  # another site's list looks absent

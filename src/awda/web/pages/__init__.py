@@ -16,6 +16,7 @@ from awda.web.pages.registration import router as registration_router
 from awda.web.pages.rendering import STATIC_PREFIX, CachedStaticFiles, Pages, render
 from awda.web.pages.session import router as session_router
 from awda.web.pages.verify import router as verify_router
+from awda.web.pages.waitlists import router as waitlists_router
 
 __all__ = ["install", "render"]
 
@@ -27,7 +28,8 @@ def install(app: FastAPI) -> None:
     for router in (landing_router, verify_router, session_router, profile_router):
         app.include_router(router)
     # /households/new before /households/{uid}
-    for router in (registration_router, households_router, members_router, intentions_router, linkage_router):
+    signed_in = (registration_router, households_router, members_router, intentions_router, waitlists_router)
+    for router in (*signed_in, linkage_router):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_exception_handler(FormRefused, _form_refused)

@@ -29,6 +29,7 @@ class NavLink:
 LINKS = (
     NavLink("/home", N_("Start")),
     NavLink("/households", N_("Households"), Permission.READ_RECORDS, needs_site=True),
+    NavLink("/waitlists", N_("Waiting lists"), Permission.READ_RECORDS, needs_site=True),
     NavLink("/households/new", N_("Register a household"), Permission.REGISTER, needs_site=True),
     NavLink("/linkage", N_("Possible duplicates"), Permission.REVIEW_LINKAGE, needs_site=True),
     NavLink("/verify", N_("Verify a card")),
