@@ -20,7 +20,6 @@ from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset
 from awda.web.pages.nav import forbidden, not_found, render_page
 
 router = APIRouter(include_in_schema=False)
-CODE = Query(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 def _dated(item: dict[str, Any]) -> dict[str, Any]:
