@@ -205,6 +205,23 @@ def test_an_incident_with_a_photo_sent_in_two_posts(client: TestClient, session:
     assert counts(session) == before
 
 
+def test_a_photo_that_never_arrives_is_counted_missing(client: TestClient, session: Session) -> None:
+    registration_uuid = registered_and_arrived(client, session)
+    make_user(session, "mon", "monitor", ("RUKBAN",))
+    form = form_of(client, basic("mon"), INCIDENT)
+    instance_id = new_id()
+    answers = {"instanceID": instance_id, "type": "extortion", "date": "2024-06-01", "source": "community"}
+    answers |= {"evidence": "1718000001.jpg"}
+    xml = instance_xml(form, answers, {"persons": [{"registration_uuid": registration_uuid, "member_index": "1"}]})
+    response = submit(client, basic("mon"), xml)
+    assert response.status_code == 201
+    assert message(response) == f"received ({INCIDENT}); 1 file(s) it names never arrived"
+    payload = session.scalar(
+        select(Event.payload).where(Event.action == "receive_submission", Event.subject_id == instance_id)
+    )
+    assert payload is not None and '"attachments_missing":1' in str(payload).replace(" ", "")
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [

@@ -168,8 +168,12 @@ def submit(
         receipt = services.receive_submission(session, runtime.vault, actor, upload)
         if receipt.duplicate:
             return _xml(runtime, openrosa.response("already received", "submit_success"), 202)
-        message = "received" if receipt.complete else "received; waiting for the rest of its files"
-        return _xml(runtime, openrosa.response(f"{message} ({receipt.form_id})", "submit_success"), 201)
+        message = f"received ({receipt.form_id})"
+        if not receipt.complete:
+            message = f"received; waiting for the rest of its files ({receipt.form_id})"
+        elif receipt.attachments_missing:
+            message += f"; {receipt.attachments_missing} file(s) it names never arrived"
+        return _xml(runtime, openrosa.response(message, "submit_success"), 201)
 
     return _answer(runtime, work)
 

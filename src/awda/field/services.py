@@ -46,6 +46,7 @@ class Receipt:
     complete: bool
     duplicate: bool
     attachments_added: int
+    attachments_missing: int = 0  # files the instance names that no post has brought (yet)
 
 
 def choice_lists(session: Session, actor: Actor) -> dict[str, list[Choice]]:
@@ -76,9 +77,14 @@ def form_for(session: Session, actor: Actor, form_id: str) -> BuiltForm:
     raise NotFound(f"no form {form_id[:40]!r} for this user")
 
 
+def _expected_files(instance: Instance) -> set[str]:
+    """The file names the instance's photo questions give."""
+    return {instance.fields.get(name, "") for name in binary_fields(instance.form_id)} - {""}
+
+
 def _checked_attachments(instance: Instance, attachments: list[Part]) -> list[tuple[str, Part]]:
     """Each file once, named by a photo question of the instance, of an allowed type."""
-    expected = {instance.fields.get(name, "") for name in binary_fields(instance.form_id)} - {""}
+    expected = _expected_files(instance)
     checked = [(check_attachment(part, expected), part) for part in attachments]
     names = [name for name, _ in checked]
     if len(set(names)) != len(names):
@@ -107,14 +113,22 @@ def receive_submission(session: Session, vault: Vault, actor: Actor, upload: Upl
                 return Receipt(instance.instance_id, instance.form_id, submission.record_uid, True, True, 0)
         else:
             submission = _new_submission(session, vault, actor, instance, fingerprint)
-        added = _store_attachments(session, vault, submission, attachments)
+        added, held = _store_attachments(session, vault, submission, attachments)
+        missing = len(_expected_files(instance) - held)
         submission.complete = not upload.incomplete
         submission.completed_at = utcnow() if submission.complete else None
         payload = {"form": instance.form_id, "complete": submission.complete, "attachments": added}
         record_event(
-            session, actor, "receive_submission", "submission", instance.instance_id, payload, submission.site_id
+            session,
+            actor,
+            "receive_submission",
+            "submission",
+            instance.instance_id,
+            payload | {"attachments_missing": missing},
+            submission.site_id,
         )
-    return Receipt(instance.instance_id, instance.form_id, submission.record_uid, submission.complete, False, added)
+    record_uid, complete = submission.record_uid, submission.complete
+    return Receipt(instance.instance_id, instance.form_id, record_uid, complete, False, added, missing)
 
 
 def _new_submission(
@@ -141,14 +155,15 @@ def _new_submission(
 
 def _store_attachments(
     session: Session, vault: Vault, submission: FieldSubmission, attachments: list[tuple[str, Part]]
-) -> int:
-    """Seal and store the files not received before; a file re-sent with other content is a conflict."""
-    if not attachments:
-        return 0
+) -> tuple[int, set[str]]:
+    """Seal and store the files not received before (a file re-sent with other content is a conflict);
+    how many were added, and the names of every file the submission now holds."""
     stored = {
         row.filename: row.fingerprint
         for row in session.scalars(select(FieldAttachment).where(FieldAttachment.submission_id == submission.id))
     }
+    if not attachments:
+        return 0, set(stored)
     data_key = vault.unwrap(submission.wrapped_key, f"submission:{submission.instance_id}")
     added = 0
     for filename, part in attachments:
@@ -169,7 +184,7 @@ def _store_attachments(
             )
         )
         added += 1
-    return added
+    return added, set(stored) | {filename for filename, _ in attachments}
 
 
 def write_form_files(session: Session, actor: Actor, directory: Path, site_codes: list[str]) -> list[Path]:
