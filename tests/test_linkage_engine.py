@@ -98,10 +98,12 @@ def test_the_model_uses_only_roles_present() -> None:
 
 
 @pytest.mark.slow
-def test_linkage_is_deterministic_quiet_and_cleans_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_linkage_is_deterministic_quiet_and_cleans_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     rows = febrl1_rows(600)
     table = pa.Table.from_pylist(rows)
-    logging.getLogger().setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
     first = link_records(table, FEBRL1_FIELDS, id_column="rec_id", seed=3, workdir=tmp_path / "work")
     second = link_records(rows, FEBRL1_FIELDS, id_column="rec_id", seed=3, workdir=tmp_path / "work")
     assert first.clusters.equals(second.clusters)
@@ -112,6 +114,7 @@ def test_linkage_is_deterministic_quiet_and_cleans_up(tmp_path: Path, capsys: py
     assert list((tmp_path / "work").iterdir()) == []  # the private spill directory is gone
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""  # Splink's INFO logging stays silent
+    assert [record for record in caplog.records if record.name.startswith("splink")] == []
     values = {value for row in rows for value in row.values() if len(value) > 3 and value.isalpha()}
     parameters = json.dumps(first.parameters)
     quoted = [value for value in values if f"'{value}'" in parameters or f'"{value}"' in parameters]
