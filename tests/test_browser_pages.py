@@ -23,6 +23,7 @@ from awda.access.services import SYSTEM
 from awda.households import services
 from awda.runtime import Runtime
 from tests import factories
+from tests.cards_support import card_world
 from tests.conftest import PASSWORD, make_user
 from tests.test_pages_households import _pair
 from tests.test_verify_page import TIMEOUT_MS, browser, server  # noqa: F401 - fixtures shared with /verify
@@ -196,3 +197,29 @@ def test_register_open_change_and_review(
     page.click("button.danger")
     page.wait_for_url("**/linkage?done=undone")
     assert texts["undone"] in page.inner_text(".notice")
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
+def test_issue_and_revoke_a_card(
+    context: BrowserContext,
+    server: str,  # noqa: F811
+    runtime: Runtime,
+    session: Session,
+    locale: str,
+) -> None:
+    world = card_world(runtime, session)
+    make_user(session, f"coordinator-{locale}", "coordinator", ("RUKBAN",))
+    page = context.new_page()
+    sign_in(page, server, f"coordinator-{locale}")
+    page.goto(f"{server}/households/{world.household.household_uid}")
+    page.select_option("#person", world.head)
+    page.click("form[action='/cards'] button")
+    page.wait_for_url("**/cards/*?done=issued")
+    assert page.get_attribute("[data-card-status]", "data-card-status") == "valid"
+    check_page(page, locale, "card")
+    page.click("a[href$='/revoke']")
+    check_page(page, locale, "card-revoke")
+    page.select_option("#reason", "lost")
+    page.click("button.danger")
+    page.wait_for_url("**/cards/*?done=revoked")
+    assert page.get_attribute("[data-card-status]", "data-card-status") == "revoked"

@@ -16,11 +16,13 @@ from starlette.responses import RedirectResponse, Response
 from awda.access import readers
 from awda.access.rules import Actor, Permission, may
 from awda.access.services import own_sites
+from awda.agreements.services import list_agreements
 from awda.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from awda.households import services
 from awda.households.rules import DOCUMENT_TYPES
 from awda.web.deps import SessionDep, VaultDep
 from awda.web.pages.auth import PageActor, check_form
+from awda.web.pages.cards import cards_of_members
 from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset, failure_errors, message_for
 from awda.web.pages.forms_household import INTENTION_FIELDS, FormErrors, HouseholdForm, intention_command
 from awda.web.pages.intentions import intention_actions
@@ -47,6 +49,7 @@ PROBLEMS = {
     "conflict": N_("This change is not possible in the intention's current state."),
     "reconfirm": N_("A departure needs a re-confirmation within the last days. Re-confirm first."),
     "reason": N_("Choose a reason from the list."),
+    "not_issued": N_("No card was issued: the household has not consented to a card, or the agreement is unknown."),
     "stale_household": N_("Someone else changed this household meanwhile. Here is its current state: try again."),
 }
 
@@ -140,7 +143,12 @@ def household_context(session: SessionDep, vault: VaultDep, actor: Actor, uid: s
     next_row = max((member["member_index"] for member in household["members"]), default=0) + 1
     consent = household["consent"]
     chosen = consent["purposes"] if consent and not consent["withdrawn"] else ["registration"]
+    cards = cards_of_members(session, actor, household["members"]) if not household["erased"] else {}
+    consented = bool(consent) and not consent["withdrawn"] and "card" in consent["purposes"]
     return vocabularies() | {
+        "cards": cards,
+        "may_issue": may(actor, Permission.ISSUE_CARDS) and consented and open_record,
+        "agreements": list_agreements(session),
         "household": household,
         "actions": actions,
         "may_declare": may(actor, Permission.DECLARE_INTENTION) and not active and open_record,

@@ -83,6 +83,14 @@ REASON = {
     "other": N_("Other reason"),
 }
 PAIR_STATUS = {"pending": N_("Waiting for review"), "merged": N_("Merged"), "rejected": N_("Not the same person")}
+REVOCATION = {
+    "lost": N_("Lost"),
+    "stolen": N_("Stolen"),
+    "misuse": N_("Misused"),
+    "issued_in_error": N_("Issued in error"),
+    "replaced": N_("Replaced by a new card"),
+    "holder_request": N_("At the holder's request"),
+}
 SEARCH_KIND = {"reference": N_("Reference code"), "phone": N_("Phone number"), "document": N_("Document number")}
 
 LABELS = {
@@ -97,4 +105,5 @@ LABELS = {
     "reason": REASON,
     "pair_status": PAIR_STATUS,
     "search_kind": SEARCH_KIND,
+    "revocation": REVOCATION,
 }
