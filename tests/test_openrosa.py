@@ -59,6 +59,8 @@ def test_each_user_lists_only_the_forms_of_their_role_with_only_their_sites(
     assert set(forms_listed(client, basic("reg"))) == {REGISTRATION}
     assert set(forms_listed(client, basic("mon"))) == {FOLLOWUP, INCIDENT}
     assert forms_listed(client, basic("ana")) == {}
+    make_user(session, "reg-nowhere", "registrar")  # no site in scope: nowhere to register
+    assert forms_listed(client, basic("reg-nowhere")) == {}
     form = form_of(client, basic("reg"), REGISTRATION)
     assert "RUKBAN" in form.xml and "ATMEH" not in form.xml and "JARABLUS" not in form.xml
     assert "C6101" in form.xml  # places are the public gazetteer
