@@ -223,3 +223,28 @@ def test_issue_and_revoke_a_card(
     page.click("button.danger")
     page.wait_for_url("**/cards/*?done=revoked")
     assert page.get_attribute("[data-card-status]", "data-card-status") == "revoked"
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
+def test_record_an_incident(
+    context: BrowserContext,
+    server: str,  # noqa: F811
+    runtime: Runtime,
+    session: Session,
+    locale: str,
+) -> None:
+    registered = services.register_household(session, runtime.vault, SYSTEM, factories.household())
+    make_user(session, f"monitor-{locale}", "monitor", ("RUKBAN",))
+    page = context.new_page()
+    sign_in(page, server, f"monitor-{locale}")
+    page.goto(f"{server}/households/{registered.household_uid}")
+    page.click("#record-incident summary")
+    page.check("input[name=members][value='1']")
+    page.select_option("#type", "arrest")
+    page.fill("#occurred_on", "2025-03-04")
+    page.fill("#place", "C4001")
+    check_page(page, locale, "household-incident")
+    page.click("#record-incident button[type=submit]")
+    page.wait_for_url("**/incidents/*?done=recorded")
+    assert page.get_attribute("[data-verification]", "data-verification") == "reported"
+    check_page(page, locale, "incident")

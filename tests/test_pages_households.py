@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import StarletteDeprecationWarning
 
 from awda.access.services import SYSTEM
+from awda.cards.rules import REVOCATION_REASONS
 from awda.db import action
 from awda.households import rules, services
 from awda.households.models import Household, Person
@@ -26,6 +27,7 @@ from awda.households.writer import Preparation, RowBatch, prepare_household, wri
 from awda.ids import new_uid
 from awda.linkage.rules import CandidateStatus, ScoredPair
 from awda.linkage.services import RunRecord, store_run
+from awda.monitoring import rules as monitoring_rules
 from awda.places.services import site_by_code
 from awda.runtime import Runtime
 from awda.web.app import create_app
@@ -456,7 +458,14 @@ def test_every_code_has_words_on_the_pages() -> None:
         "status_action": {status.value for status in rules.IntentionStatus} - {"registered"},
         "reason": rules.TRANSITION_REASONS,
         "pair_status": {status.value for status in CandidateStatus},
+        "revocation": REVOCATION_REASONS,
+        "incident_type": {kind.value for kind in monitoring_rules.IncidentType},
+        "perpetrator": monitoring_rules.PERPETRATOR_CATEGORIES,
+        "source": monitoring_rules.SOURCES,
+        "verification": {level.value for level in monitoring_rules.Verification},
+        "precision": monitoring_rules.DATE_PRECISIONS,
     }
+    assert set(vocabularies) | {"search_kind"} == set(LABELS)
     for name, codes in vocabularies.items():
         assert set(LABELS[name]) == set(codes), name
 

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from awda.web.pages.auth import FormRefused, SignInRequired, sign_in_redirect
 from awda.web.pages.cards import router as cards_router
 from awda.web.pages.households import router as households_router
+from awda.web.pages.incidents import router as incidents_router
 from awda.web.pages.intentions import router as intentions_router
 from awda.web.pages.landing import router as landing_router
 from awda.web.pages.linkage import router as linkage_router
@@ -30,7 +31,7 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     # /households/new before /households/{uid}
     signed_in = (registration_router, households_router, members_router, intentions_router, waitlists_router)
-    for router in (*signed_in, cards_router, linkage_router):
+    for router in (*signed_in, cards_router, incidents_router, linkage_router):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_exception_handler(FormRefused, _form_refused)

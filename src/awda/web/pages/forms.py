@@ -50,6 +50,14 @@ FIELD_MESSAGES = {
     "window_end": N_("The end of the window cannot be before its start."),
     "intention_members": N_("Choose at least one member of the household."),
     "reason": N_("Choose a reason from the list."),
+    "type": N_("Choose the type of incident."),
+    "occurred_on": N_("Give the date of the incident; it cannot be in the future."),
+    "date_precision": N_("Choose how precise the date is."),
+    "place": N_("Give the P-code of a place in the gazetteer."),
+    "perpetrator_category": N_("Choose a category from the list, never a person's name."),
+    "source": N_("Choose the source from the list."),
+    "verification": N_("Choose how far the report has been checked."),
+    "persons": N_("Choose at least one member affected."),
     "search": N_("Nothing to search for: type a reference code, a phone number or a document number."),
 }
 OTHER_PROBLEM = N_("This value is not accepted.")

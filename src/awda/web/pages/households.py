@@ -26,7 +26,7 @@ from awda.web.pages.cards import cards_of_members
 from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset, failure_errors, message_for
 from awda.web.pages.forms_household import INTENTION_FIELDS, FormErrors, HouseholdForm, intention_command
 from awda.web.pages.intentions import intention_actions
-from awda.web.pages.labels import N_
+from awda.web.pages.labels import INCIDENT_CODES, N_
 from awda.web.pages.nav import forbidden, not_found, render_page
 from awda.web.pages.registration import PostedForm, vocabularies
 from awda.web.pages.search import SEARCH_KINDS, find_households
@@ -145,20 +145,27 @@ def household_context(session: SessionDep, vault: VaultDep, actor: Actor, uid: s
     chosen = consent["purposes"] if consent and not consent["withdrawn"] else ["registration"]
     cards = cards_of_members(session, actor, household["members"]) if not household["erased"] else {}
     consented = bool(consent) and not consent["withdrawn"] and "card" in consent["purposes"]
-    return vocabularies() | {
-        "cards": cards,
-        "may_issue": may(actor, Permission.ISSUE_CARDS) and consented and open_record,
-        "agreements": list_agreements(session),
-        "household": household,
-        "actions": actions,
-        "may_declare": may(actor, Permission.DECLARE_INTENTION) and not active and open_record,
-        "may_register": may(actor, Permission.REGISTER) and open_record,
-        "declare": {"values": {}, "errors": {}},
-        "member": {"form": HouseholdForm(), "row": next_row, "errors": {}},
-        "consent_form": {"chosen": chosen, "errors": {}},
-        "today": date.today().isoformat(),
-        "focus": "",
-    }
+    incident = {"values": {"occurred_on": date.today().isoformat(), "date_precision": "day"}, "members": []}
+    return (
+        vocabularies()
+        | INCIDENT_CODES
+        | {
+            "may_record_incident": may(actor, Permission.RECORD_INCIDENTS) and open_record,
+            "incident": incident | {"errors": {}},
+            "cards": cards,
+            "may_issue": may(actor, Permission.ISSUE_CARDS) and consented and open_record,
+            "agreements": list_agreements(session),
+            "household": household,
+            "actions": actions,
+            "may_declare": may(actor, Permission.DECLARE_INTENTION) and not active and open_record,
+            "may_register": may(actor, Permission.REGISTER) and open_record,
+            "declare": {"values": {}, "errors": {}},
+            "member": {"form": HouseholdForm(), "row": next_row, "errors": {}},
+            "consent_form": {"chosen": chosen, "errors": {}},
+            "today": date.today().isoformat(),
+            "focus": "",
+        }
+    )
 
 
 def household_again(

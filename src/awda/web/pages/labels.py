@@ -6,6 +6,8 @@ in the catalogues and a test can check that every code of a vocabulary has one.
 
 from __future__ import annotations
 
+from awda.monitoring.rules import PERPETRATOR_CATEGORIES, SOURCES, IncidentType, Verification
+
 
 def N_(message: str) -> str:
     """Marks a text for the catalogues; it is translated where it is shown (`_()` in the template)."""
@@ -91,6 +93,56 @@ REVOCATION = {
     "replaced": N_("Replaced by a new card"),
     "holder_request": N_("At the holder's request"),
 }
+INCIDENT_TYPE = {
+    "arrest": N_("Arrest"),
+    "detention": N_("Detention"),
+    "enforced_disappearance": N_("Enforced disappearance"),
+    "conscription": N_("Conscription"),
+    "killing": N_("Killing"),
+    "injury": N_("Injury"),
+    "property_seizure": N_("Seizure of property"),
+    "extortion": N_("Extortion"),
+    "denial_of_entry": N_("Denial of entry"),
+    "checkpoint_harassment": N_("Harassment at a checkpoint"),
+}
+PERPETRATOR = {
+    "military_security": N_("Military security"),
+    "state_security": N_("State security"),
+    "political_security": N_("Political security"),
+    "air_force_intelligence": N_("Air force intelligence"),
+    "general_intelligence": N_("General intelligence"),
+    "military_police": N_("Military police"),
+    "regular_army": N_("Regular army"),
+    "checkpoint_forces": N_("Checkpoint forces"),
+    "pro_government_militia": N_("Pro-government militia"),
+    "local_authorities": N_("Local authorities"),
+    "armed_group": N_("Armed group"),
+    "foreign_forces": N_("Foreign forces"),
+    "aerial_bombardment": N_("Aerial bombardment"),
+    "explosive_remnants_of_war": N_("Explosive remnants of war"),
+    "criminal_group": N_("Criminal group"),
+    "unknown": N_("Unknown"),
+    "other": N_("Other"),
+}
+SOURCE = {
+    "household": N_("The household"),
+    "community": N_("The community"),
+    "monitor": N_("A monitor"),
+    "partner_organisation": N_("A partner organisation"),
+    "media": N_("Media"),
+    "authorities": N_("Authorities"),
+    "other": N_("Other source"),
+}
+VERIFICATION = {"reported": N_("Reported"), "credible": N_("Credible"), "verified": N_("Verified")}
+PRECISION = {"day": N_("Exact day"), "month": N_("Month only"), "year": N_("Year only")}
+# The codes the incident form offers, in the order it shows them.
+INCIDENT_CODES = {
+    "incident_types": [kind.value for kind in IncidentType],
+    "perpetrators": sorted(PERPETRATOR_CATEGORIES),
+    "sources": sorted(SOURCES),
+    "verifications": [level.value for level in Verification],
+    "precisions": ["day", "month", "year"],
+}
 SEARCH_KIND = {"reference": N_("Reference code"), "phone": N_("Phone number"), "document": N_("Document number")}
 
 LABELS = {
@@ -106,4 +158,9 @@ LABELS = {
     "pair_status": PAIR_STATUS,
     "search_kind": SEARCH_KIND,
     "revocation": REVOCATION,
+    "incident_type": INCIDENT_TYPE,
+    "perpetrator": PERPETRATOR,
+    "source": SOURCE,
+    "verification": VERIFICATION,
+    "precision": PRECISION,
 }

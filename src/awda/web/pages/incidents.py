@@ -1,0 +1,122 @@
+"""Protection incidents from the pages: record one from the household page of the people it affected,
+its page, and raising or lowering its verification. Calls `monitoring.incidents`, as the API does.
+The reporter's identity is not taken here (it is sealed, and the field forms carry it).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from awda.access.rules import Permission, may
+from awda.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from awda.monitoring import incidents
+from awda.monitoring.commands import IncidentIn
+from awda.monitoring.rules import Verification
+from awda.web.deps import SessionDep, VaultDep
+from awda.web.pages.auth import PageActor, check_form
+from awda.web.pages.forms import message_for, validation_errors
+from awda.web.pages.households import household_again
+from awda.web.pages.labels import N_
+from awda.web.pages.nav import forbidden, not_found, render_page
+from awda.web.pages.registration import PostedForm
+
+router = APIRouter(include_in_schema=False)
+INCIDENT_FIELDS = ("type", "occurred_on", "date_precision", "place", "perpetrator_category", "source", "verification")
+DONE = {"recorded": N_("The incident is recorded."), "verified": N_("The verification level is changed.")}
+PROBLEMS = {"stale": N_("Someone else changed this incident meanwhile. Here is its current state.")}
+
+
+def incident_command(uid: str, values: dict[str, str], members: list[str]) -> IncidentIn:
+    """The form as an `IncidentIn`; refusals as FormErrors-like {field: message} in `IncidentRefused`."""
+    given = {name: value for name, value in values.items() if value}
+    persons = [{"household_uid": uid, "member_index": int(index)} for index in members if index.isdigit()]
+    if not persons:
+        raise IncidentRefused({"persons": message_for("persons")})
+    try:
+        return IncidentIn(**given, persons=persons)  # pydantic checks the text
+    except ValidationError as error:
+        raise IncidentRefused(validation_errors(error)) from None
+    except ValidationFailed as error:
+        raise IncidentRefused({error.field: message_for(error.field)}) from None
+
+
+class IncidentRefused(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+@router.post("/households/{uid}/incidents")
+def record(
+    request: Request, session: SessionDep, vault: VaultDep, actor: PageActor, uid: str, posted: PostedForm
+) -> Response:
+    """Record an incident affecting members of this household; problems come back next to the fields."""
+    check_form(request, str(posted.get("csrf_token", "")))
+    values = {name: str(posted.get(name, "")).strip()[:64] for name in INCIDENT_FIELDS}
+    members = [str(value) for value in posted.getlist("members")]
+    try:
+        recorded = incidents.record_incident(session, vault, actor, incident_command(uid, values, members))
+    except (IncidentRefused, ValidationFailed) as error:
+        errors = error.errors if isinstance(error, IncidentRefused) else {error.field: message_for(error.field)}
+        form = {"values": values, "members": members, "errors": errors}
+        return household_again(request, session, vault, actor, uid, {"incident": form})
+    except NotFound:
+        return not_found(request, actor)
+    except PermissionDenied:
+        return forbidden(request, actor)
+    return RedirectResponse(f"/incidents/{recorded}?done=recorded", status_code=303)
+
+
+@router.get("/incidents/{uid}")
+def incident_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageActor,
+    uid: str,
+    done: Annotated[str, Query(max_length=16)] = "",
+    problem: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """An incident without its reporter: type, date, place, perpetrator, source, verification, terms."""
+    try:
+        view = incidents.incident_view(session, actor, uid)
+    except (NotFound, PermissionDenied):
+        return not_found(request, actor)
+    view["occurred_on"] = date.fromisoformat(view["occurred_on"])
+    context = {
+        "incident": view,
+        "may_verify": may(actor, Permission.VERIFY_INCIDENTS),
+        "verifications": [level.value for level in Verification],
+        "done": DONE.get(done),
+        "problem": PROBLEMS.get(problem),
+    }
+    return render_page(request, actor, "incident.html", context)
+
+
+@router.post("/incidents/{uid}/verification")
+def verify(
+    request: Request,
+    session: SessionDep,
+    actor: PageActor,
+    uid: str,
+    csrf_token: Annotated[str, Form()] = "",
+    verification: Annotated[str, Form(max_length=16)] = "",
+    version: Annotated[int, Form(ge=0)] = 0,
+) -> Response:
+    """Raise or lower how far the incident is verified; a stale form changes nothing."""
+    check_form(request, csrf_token)
+    if verification not in {level.value for level in Verification}:
+        return RedirectResponse(f"/incidents/{uid}", status_code=303)
+    try:
+        incidents.set_verification(session, actor, uid, verification, version)
+    except NotFound:
+        return not_found(request, actor)
+    except PermissionDenied:
+        return forbidden(request, actor)
+    except (StaleVersion, Conflict):
+        return RedirectResponse(f"/incidents/{uid}?problem=stale", status_code=303)
+    return RedirectResponse(f"/incidents/{uid}?done=verified", status_code=303)
