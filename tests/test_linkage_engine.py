@@ -14,6 +14,7 @@ import pytest
 
 from awda.errors import ValidationFailed
 from awda.linkage.engine import link_records
+from awda.linkage.engine_clusters import _regroup
 from awda.linkage.features import FeaturePlan, capped_keys_sql, feature_batches, national_phone, parse_birth_date
 from awda.linkage.model import build_model
 from awda.linkage.roles import check_columns, parse_fields
@@ -158,3 +159,11 @@ def test_the_same_people_transliterated_otherwise_are_found() -> None:
     assert pairs >= 0.95 * 300, found
     assert merged <= pairs + 3, found  # hardly anyone else merged
     assert pairs >= found["plain"][0], found
+
+
+def test_a_sparse_record_does_not_chain_two_different_people() -> None:
+    """A (a name and a year) looks like both B and C; B and C were compared and differ: A joins B only."""
+    edges = [("a", "b", 0.97), ("a", "c", 0.95), ("c", "d", 0.92), ("b", "c", 0.001)]
+    groups = _regroup(edges, threshold=0.9)
+    assert groups == {"a": "a", "b": "a", "c": "c", "d": "c"}
+    assert _regroup([("a", "b", 0.97), ("a", "c", 0.95), ("b", "c", 0.2)], threshold=0.9) == dict.fromkeys("abc", "a")

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from awda.errors import ValidationFailed
 from awda.linkage.engine_backends import Backend, open_backend
+from awda.linkage.engine_clusters import split_conflicts
 from awda.linkage.features import FeaturePlan, capped_keys_sql, feature_batches
 from awda.linkage.model import PLAIN_BLOCKS, Model, ModelKind, build_model
 from awda.linkage.roles import Field, check_fields
@@ -28,7 +29,9 @@ DEFAULT_BLOCK_CAP: Final = 200
 REVIEW_THRESHOLD: Final = 0.5
 U_MAX_PAIRS: Final = 2_000_000
 EM_MAX_PAIRS: Final = 2_000_000
-EXACT_RULE_RECALL: Final = 0.7
+# The deterministic rules need a full date, an id or a phone: where half the people have only a birth
+# year they can find about half of the duplicates, hence the recall assumed when λ is estimated.
+EXACT_RULE_RECALL: Final = 0.5
 QUIET: Final = logging.CRITICAL + 10  # Splink logs at INFO by default; nothing of it reaches users
 STEPS: Final = ("features", "blocking", "lambda", "u", "em", "predict", "cluster")
 
@@ -109,7 +112,7 @@ class _Run:
         self._train(linker, seed)
         self.progress("predict")
         review = min(REVIEW_THRESHOLD, threshold)
-        predictions = linker.inference.predict(threshold_match_probability=review)
+        predictions = linker.inference.predict()  # every blocked pair: the low scores reveal conflicts
         self.progress("cluster")
         clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predictions, threshold_match_probability=threshold
@@ -122,6 +125,9 @@ class _Run:
         clusters = self.engine.arrow(
             "select cast(unique_id as string) as unique_id, cast(cluster_id as string) as cluster_id "  # noqa: S608
             f"from {clustered.physical_name} order by unique_id"
+        )
+        clusters, self.stats["clusters_split"] = split_conflicts(
+            self.engine, predictions.physical_name, clusters, threshold
         )
         self.stats |= {
             "pairs_over_review": pairs.num_rows,
@@ -169,7 +175,7 @@ class _Run:
         # No exact agreement at all (every duplicate spelled differently) would make λ zero and no
         # pair could ever match: assume instead about one duplicate per two rows.
         settings = linker._settings_obj  # Splink keeps λ here; no public setter
-        floor = 1.0 / max(self.stats["rows"], 2)
+        floor = 0.1 / max(self.stats["rows"], 2)
         if settings._probability_two_random_records_match < floor:
             settings._probability_two_random_records_match = floor
             self.stats["training"].append("lambda floor")

@@ -37,6 +37,7 @@ class Backend(Protocol):
 
     def load(self, table: str, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> None: ...
     def create(self, table: str, sql: str) -> None: ...
+    def register_arrow(self, table: str, data: pa.Table) -> None: ...
     def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
     def arrow(self, sql: str) -> pa.Table: ...
     def database_api(self) -> Any: ...
@@ -81,6 +82,9 @@ class DuckDBBackend:
 
     def create(self, table: str, sql: str) -> None:
         self.connection.execute(f"create table {table} as {sql}")
+
+    def register_arrow(self, table: str, data: pa.Table) -> None:
+        self.connection.register(table, data)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.connection.execute(sql).fetchall()
@@ -141,6 +145,9 @@ class SparkBackend:
         frame.count()  # materialise once; Splink reads the table many times
         self._cached.append(frame)
         frame.createOrReplaceTempView(table)
+
+    def register_arrow(self, table: str, data: pa.Table) -> None:
+        self.spark.createDataFrame(data).createOrReplaceTempView(table)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.spark.sql(sql).collect()]

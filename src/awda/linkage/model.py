@@ -51,7 +51,6 @@ EM_RULES: Final = (
     ("postcode", "street_number"),
     ("locality",),
 )
-EXACT_RULE_RECALL: Final = 0.7
 
 
 @dataclass(frozen=True)
@@ -241,4 +240,4 @@ def build_model(plan: FeaturePlan, kind: ModelKind = "awda") -> Model:
     )
     exact = [block_on(*rule) for rule in _rules(EXACT_RULES, kind) if _available(plan, rule)]
     em = [block_on(*rule) for rule in _rules(EM_RULES, kind) if _available(plan, rule)][:3]
-    return Model(settings, exact[:2], em)
+    return Model(settings, exact[:4], em)
