@@ -185,6 +185,8 @@ def test_register_open_change_and_review(
     page.click("table.list a")
     assert page.locator("table.list tbody tr").count() == 1
     check_page(page, locale, "waitlist")
+    page.goto(f"{server}/scorecards")
+    check_page(page, locale, "scorecards")
     page.goto(f"{server}/linkage")
     check_page(page, locale, "linkage")
     page.click("table.list a")

@@ -155,11 +155,15 @@ def register(client: TestClient, **overrides: Any) -> httpx.Response:
         (
             "registrar",
             ("RUKBAN",),
-            ["/home", "/households", "/waitlists", "/households/new", "/linkage", "/verify", "/profile"],
+            ["/home", "/households", "/waitlists", "/households/new", "/linkage", "/scorecards", "/verify", "/profile"],
         ),
-        ("coordinator", ("RUKBAN",), ["/home", "/households", "/waitlists", "/verify", "/profile"]),
-        ("analyst", (), ["/home", "/verify", "/profile"]),
-        ("registrar", (), ["/home", "/verify", "/profile"]),  # a role without a site has no records to open
+        ("coordinator", ("RUKBAN",), ["/home", "/households", "/waitlists", "/scorecards", "/verify", "/profile"]),
+        ("analyst", (), ["/home", "/scorecards", "/verify", "/profile"]),
+        (
+            "registrar",
+            (),
+            ["/home", "/scorecards", "/verify", "/profile"],
+        ),  # a role without a site has no records to open
     ],
 )
 def test_navigation_shows_only_what_the_role_and_sites_allow(
@@ -434,7 +438,7 @@ def test_every_page_in_arabic_is_right_to_left_and_translated(
     pair = re.search(r'href="/linkage/([0-9a-f-]{36})"', client.get("/linkage").text)
     assert pair is not None
     pages = ["/home", "/profile", "/households", "/households/new", f"/households/{household}", "/linkage"]
-    pages += ["/waitlists", "/waitlists/RUKBAN/C4301", "/waitlists/ATMEH/C4301"]
+    pages += ["/waitlists", "/waitlists/RUKBAN/C4301", "/waitlists/ATMEH/C4301", "/scorecards"]
     pages += [f"/linkage/{pair.group(1)}", f"/linkage/merges/{pair.group(1)}/undo", "/households/none"]
     for path in pages:
         arabic, english = client.get(path, headers=ARABIC), client.get(path, headers=ENGLISH)
@@ -465,6 +469,7 @@ def test_every_code_has_words_on_the_pages() -> None:
         "verification": {level.value for level in monitoring_rules.Verification},
         "precision": monitoring_rules.DATE_PRECISIONS,
     }
+    vocabularies["cohort_kind"] = {"agreement", "guarantor"}
     assert set(vocabularies) | {"search_kind"} == set(LABELS)
     for name, codes in vocabularies.items():
         assert set(LABELS[name]) == set(codes), name

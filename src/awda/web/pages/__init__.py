@@ -16,6 +16,7 @@ from awda.web.pages.members import router as members_router
 from awda.web.pages.profile import router as profile_router
 from awda.web.pages.registration import router as registration_router
 from awda.web.pages.rendering import STATIC_PREFIX, CachedStaticFiles, Pages, render
+from awda.web.pages.scorecards import router as scorecards_router
 from awda.web.pages.session import router as session_router
 from awda.web.pages.verify import router as verify_router
 from awda.web.pages.waitlists import router as waitlists_router
@@ -31,7 +32,7 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     # /households/new before /households/{uid}
     signed_in = (registration_router, households_router, members_router, intentions_router, waitlists_router)
-    for router in (*signed_in, cards_router, incidents_router, linkage_router):
+    for router in (*signed_in, cards_router, incidents_router, scorecards_router, linkage_router):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_exception_handler(FormRefused, _form_refused)

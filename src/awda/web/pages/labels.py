@@ -143,6 +143,7 @@ INCIDENT_CODES = {
     "verifications": [level.value for level in Verification],
     "precisions": ["day", "month", "year"],
 }
+COHORT_KIND = {"agreement": N_("Agreement"), "guarantor": N_("Guarantor")}
 SEARCH_KIND = {"reference": N_("Reference code"), "phone": N_("Phone number"), "document": N_("Document number")}
 
 LABELS = {
@@ -163,4 +164,5 @@ LABELS = {
     "source": SOURCE,
     "verification": VERIFICATION,
     "precision": PRECISION,
+    "cohort_kind": COHORT_KIND,
 }
