@@ -250,3 +250,5 @@ def test_record_an_incident(
     page.wait_for_url("**/incidents/*?done=recorded")
     assert page.get_attribute("[data-verification]", "data-verification") == "reported"
     check_page(page, locale, "incident")
+    page.goto(f"{server}/followups")
+    check_page(page, locale, "followups")

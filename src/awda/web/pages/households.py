@@ -23,6 +23,7 @@ from awda.households.rules import DOCUMENT_TYPES
 from awda.web.deps import SessionDep, VaultDep
 from awda.web.pages.auth import PageActor, check_form
 from awda.web.pages.cards import cards_of_members
+from awda.web.pages.followups import OUTCOMES, followups_for_page
 from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset, failure_errors, message_for
 from awda.web.pages.forms_household import INTENTION_FIELDS, FormErrors, HouseholdForm, intention_command
 from awda.web.pages.intentions import intention_actions
@@ -32,6 +33,7 @@ from awda.web.pages.registration import PostedForm, vocabularies
 from awda.web.pages.search import SEARCH_KINDS, find_households
 
 router = APIRouter(include_in_schema=False)
+ACTIVE = frozenset({"registered", "waitlisted", "assigned", "departed"})  # intentions that block a new one
 
 # What a page says after an action sent the user back to the household (codes only in the URL).
 DONE = {
@@ -42,6 +44,7 @@ DONE = {
     "member": N_("The member is added."),
     "consent": N_("The consent is recorded."),
     "consent_withdrawn": N_("All consent is withdrawn, and the open intentions with it."),
+    "followup": N_("The follow-up is recorded."),
 }
 NEEDS_CONSENT = N_("The household must consent to movement and have no other active intention.")
 PROBLEMS = {
@@ -50,6 +53,8 @@ PROBLEMS = {
     "reconfirm": N_("A departure needs a re-confirmation within the last days. Re-confirm first."),
     "reason": N_("Choose a reason from the list."),
     "not_issued": N_("No card was issued: the household has not consented to a card, or the agreement is unknown."),
+    "followup": N_("Choose the outcome and the day of the contact; it cannot be before the arrival."),
+    "stale_followup": N_("This follow-up was recorded or changed meanwhile. Here is its current state."),
     "stale_household": N_("Someone else changed this household meanwhile. Here is its current state: try again."),
 }
 
@@ -135,37 +140,40 @@ def presentable(household: dict[str, Any]) -> dict[str, Any]:
 def household_context(session: SessionDep, vault: VaultDep, actor: Actor, uid: str) -> dict[str, Any]:
     """What the household page shows: the household (a logged read), what the user may do to it, empty forms."""
     household = presentable(readers.household_for(session, vault, actor, uid))
-    actions = {item["uid"]: intention_actions(actor, item) for item in household["intentions"]}
-    active = any(
-        item["status"] in {"registered", "waitlisted", "assigned", "departed"} for item in household["intentions"]
-    )
     open_record = not household["erased"]
-    next_row = max((member["member_index"] for member in household["members"]), default=0) + 1
+    consent = household["consent"] if household["consent"] and not household["consent"]["withdrawn"] else None
+    active = any(item["status"] in ACTIVE for item in household["intentions"])
+    records = {
+        "household": household,
+        "actions": {item["uid"]: intention_actions(actor, item) for item in household["intentions"]},
+        "cards": cards_of_members(session, actor, household["members"]) if open_record else {},
+        "followups": followups_for_page(session, actor, uid) if open_record else [],
+        "agreements": list_agreements(session),
+    }
+    allowed = {
+        "may_declare": may(actor, Permission.DECLARE_INTENTION) and not active and open_record,
+        "may_register": may(actor, Permission.REGISTER) and open_record,
+        "may_issue": may(actor, Permission.ISSUE_CARDS) and consent is not None and "card" in consent["purposes"],
+        "may_record_incident": may(actor, Permission.RECORD_INCIDENTS) and open_record,
+        "may_follow_up": may(actor, Permission.FOLLOW_UP) and open_record,
+    }
+    return vocabularies() | INCIDENT_CODES | {"outcomes": OUTCOMES} | records | allowed | _empty_forms(household)
+
+
+def _empty_forms(household: dict[str, Any]) -> dict[str, Any]:
+    """The household page's forms before anything is typed into them."""
     consent = household["consent"]
     chosen = consent["purposes"] if consent and not consent["withdrawn"] else ["registration"]
-    cards = cards_of_members(session, actor, household["members"]) if not household["erased"] else {}
-    consented = bool(consent) and not consent["withdrawn"] and "card" in consent["purposes"]
-    incident = {"values": {"occurred_on": date.today().isoformat(), "date_precision": "day"}, "members": []}
-    return (
-        vocabularies()
-        | INCIDENT_CODES
-        | {
-            "may_record_incident": may(actor, Permission.RECORD_INCIDENTS) and open_record,
-            "incident": incident | {"errors": {}},
-            "cards": cards,
-            "may_issue": may(actor, Permission.ISSUE_CARDS) and consented and open_record,
-            "agreements": list_agreements(session),
-            "household": household,
-            "actions": actions,
-            "may_declare": may(actor, Permission.DECLARE_INTENTION) and not active and open_record,
-            "may_register": may(actor, Permission.REGISTER) and open_record,
-            "declare": {"values": {}, "errors": {}},
-            "member": {"form": HouseholdForm(), "row": next_row, "errors": {}},
-            "consent_form": {"chosen": chosen, "errors": {}},
-            "today": date.today().isoformat(),
-            "focus": "",
-        }
-    )
+    next_row = max((member["member_index"] for member in household["members"]), default=0) + 1
+    today = date.today().isoformat()
+    return {
+        "declare": {"values": {}, "errors": {}},
+        "member": {"form": HouseholdForm(), "row": next_row, "errors": {}},
+        "consent_form": {"chosen": chosen, "errors": {}},
+        "incident": {"values": {"occurred_on": today, "date_precision": "day"}, "members": [], "errors": {}},
+        "today": today,
+        "focus": "",
+    }
 
 
 def household_again(

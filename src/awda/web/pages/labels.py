@@ -143,6 +143,13 @@ INCIDENT_CODES = {
     "verifications": [level.value for level in Verification],
     "precisions": ["day", "month", "year"],
 }
+OUTCOME = {
+    "reached": N_("Reached"),
+    "not_reached": N_("Not reached"),
+    "moved": N_("Moved away"),
+    "refused": N_("Refused"),
+    "cancelled": N_("No longer due"),
+}
 COHORT_KIND = {"agreement": N_("Agreement"), "guarantor": N_("Guarantor")}
 SEARCH_KIND = {"reference": N_("Reference code"), "phone": N_("Phone number"), "document": N_("Document number")}
 
@@ -165,4 +172,5 @@ LABELS = {
     "verification": VERIFICATION,
     "precision": PRECISION,
     "cohort_kind": COHORT_KIND,
+    "outcome": OUTCOME,
 }
