@@ -1,6 +1,7 @@
 """The field team's pages in Debian's Chromium, in Arabic and in English: sign in, register a household,
-open it, re-confirm and withdraw its intention, review a duplicate pair; on every page the direction,
-no untranslated text, and an axe-core accessibility check; the registration page's weight on first load.
+open it, re-confirm and withdraw its intention, review a duplicate pair; issue and revoke a card, plan a
+week and board a convoy; record an incident. On every page the direction, no untranslated text, and an
+axe-core accessibility check; the registration page's weight on first load.
 
 SQLite only: the same pages run on both engines in tests/test_pages_households.py. With
 AWDA_SCREENSHOTS=<folder> the test also saves a screenshot of each page there (docs/web.md).
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, Response
 from sqlalchemy.orm import Session
 
 from awda.access.services import SYSTEM
-from awda.households import services
+from awda.convoys import services as convoys
+from awda.convoys.commands import ConvoyIn
+from awda.households import intentions, services
 from awda.runtime import Runtime
 from tests import factories
 from tests.cards_support import card_world
@@ -202,7 +206,7 @@ def test_register_open_change_and_review(
 
 
 @pytest.mark.parametrize("locale", ["ar", "en"])
-def test_issue_and_revoke_a_card(
+def test_issue_and_revoke_a_card_then_board_a_convoy(
     context: BrowserContext,
     server: str,  # noqa: F811
     runtime: Runtime,
@@ -225,6 +229,20 @@ def test_issue_and_revoke_a_card(
     page.click("button.danger")
     page.wait_for_url("**/cards/*?done=revoked")
     assert page.get_attribute("[data-card-status]", "data-card-status") == "revoked"
+    convoy = ConvoyIn(code="CV-WEB", site="RUKBAN", departs_on=date.today(), destinations=["C4301"], seats=9)
+    convoys.schedule_convoy(session, SYSTEM, convoy)
+    assert world.household.intention_uid is not None
+    intentions.reconfirm_intention(session, SYSTEM, world.household.intention_uid)
+    page.goto(f"{server}/convoys")
+    page.click("form[action='/convoys/plan'] button")
+    page.wait_for_url("**/convoys?done=planned")
+    check_page(page, locale, "convoys")
+    page.click("a[href='/convoys/CV-WEB']")
+    page.check(f"#departures input[value='{world.head}']")
+    check_page(page, locale, "convoy")
+    page.click("#departures button[type=submit]")
+    page.wait_for_url("**/convoys/CV-WEB?done=departures")
+    assert page.locator(f"#departures input[value='{world.head}']").is_checked()
 
 
 @pytest.mark.parametrize("locale", ["ar", "en"])

@@ -155,9 +155,23 @@ def register(client: TestClient, **overrides: Any) -> httpx.Response:
         (
             "registrar",
             ("RUKBAN",),
-            ["/home", "/households", "/waitlists", "/households/new", "/linkage", "/scorecards", "/verify", "/profile"],
+            [
+                "/home",
+                "/households",
+                "/waitlists",
+                "/convoys",
+                "/households/new",
+                "/linkage",
+                "/scorecards",
+                "/verify",
+                "/profile",
+            ],
         ),
-        ("coordinator", ("RUKBAN",), ["/home", "/households", "/waitlists", "/scorecards", "/verify", "/profile"]),
+        (
+            "coordinator",
+            ("RUKBAN",),
+            ["/home", "/households", "/waitlists", "/convoys", "/scorecards", "/verify", "/profile"],
+        ),
         ("analyst", (), ["/home", "/scorecards", "/verify", "/profile"]),
         (
             "registrar",
@@ -438,7 +452,14 @@ def test_every_page_in_arabic_is_right_to_left_and_translated(
     pair = re.search(r'href="/linkage/([0-9a-f-]{36})"', client.get("/linkage").text)
     assert pair is not None
     pages = ["/home", "/profile", "/households", "/households/new", f"/households/{household}", "/linkage"]
-    pages += ["/waitlists", "/waitlists/RUKBAN/C4301", "/waitlists/ATMEH/C4301", "/scorecards", "/followups"]
+    pages += [
+        "/waitlists",
+        "/waitlists/RUKBAN/C4301",
+        "/waitlists/ATMEH/C4301",
+        "/scorecards",
+        "/followups",
+        "/convoys",
+    ]
     pages += [f"/linkage/{pair.group(1)}", f"/linkage/merges/{pair.group(1)}/undo", "/households/none"]
     for path in pages:
         arabic, english = client.get(path, headers=ARABIC), client.get(path, headers=ENGLISH)
@@ -471,6 +492,7 @@ def test_every_code_has_words_on_the_pages() -> None:
     }
     vocabularies["cohort_kind"] = {"agreement", "guarantor"}
     vocabularies["outcome"] = {outcome.value for outcome in monitoring_rules.Outcome}
+    vocabularies["convoy_status"] = {"scheduled", "departed", "arrived"}
     assert set(vocabularies) | {"search_kind"} == set(LABELS)
     for name, codes in vocabularies.items():
         assert set(LABELS[name]) == set(codes), name

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from awda.web.pages.auth import FormRefused, SignInRequired, sign_in_redirect
 from awda.web.pages.cards import router as cards_router
+from awda.web.pages.convoys import router as convoys_router
 from awda.web.pages.followups import router as followups_router
 from awda.web.pages.households import router as households_router
 from awda.web.pages.incidents import router as incidents_router
@@ -33,7 +34,7 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     # /households/new before /households/{uid}
     signed_in = (registration_router, households_router, members_router, intentions_router, waitlists_router)
-    others = (cards_router, incidents_router, followups_router, scorecards_router, linkage_router)
+    others = (convoys_router, cards_router, incidents_router, followups_router, scorecards_router, linkage_router)
     for router in (*signed_in, *others):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)

@@ -150,6 +150,7 @@ OUTCOME = {
     "refused": N_("Refused"),
     "cancelled": N_("No longer due"),
 }
+CONVOY_STATUS = {"scheduled": N_("Scheduled"), "departed": N_("On the road"), "arrived": N_("Arrived")}
 COHORT_KIND = {"agreement": N_("Agreement"), "guarantor": N_("Guarantor")}
 SEARCH_KIND = {"reference": N_("Reference code"), "phone": N_("Phone number"), "document": N_("Document number")}
 
@@ -173,4 +174,5 @@ LABELS = {
     "precision": PRECISION,
     "cohort_kind": COHORT_KIND,
     "outcome": OUTCOME,
+    "convoy_status": CONVOY_STATUS,
 }
