@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -124,10 +125,16 @@ def link_and_score(scenario: Path, model: ModelKind, backend: BackendName, seed:
     }
 
 
+def _quiet_link_and_score(scenario: Path, model: ModelKind, backend: BackendName, seed: int) -> dict[str, Any]:
+    """``link_and_score`` with the child's standard output closed: DuckDB draws progress bars on it."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return link_and_score(scenario, model, backend, seed)
+
+
 def _in_fresh_process(scenario: Path, model: ModelKind, backend: BackendName, seed: int) -> dict[str, Any]:
-    """Each model in its own process, so that its peak memory is its own."""
+    """Each model in its own process, so that its peak memory is its own (and its output does not mix with ours)."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        result: dict[str, Any] = pool.apply(link_and_score, (scenario, model, backend, seed))
+        result: dict[str, Any] = pool.apply(_quiet_link_and_score, (scenario, model, backend, seed))
         return result
 
 
