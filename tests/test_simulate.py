@@ -51,9 +51,9 @@ def hxl_rows(path: Path) -> list[dict[str, str]]:
 
 
 def documented_columns() -> list[str]:
-    """Column names, in order, from the table of docs/import.md."""
+    """Column names, in order, from the registrations table of docs/import.md (before its next section)."""
     columns: list[str] = []
-    for line in IMPORT_DOC.read_text(encoding="utf-8").splitlines():
+    for line in IMPORT_DOC.read_text(encoding="utf-8").split("\n## ")[0].splitlines():
         if line.startswith("| `"):
             columns += re.findall(r"`([^`]+)`", line.split("|")[1])
     return columns
