@@ -23,6 +23,7 @@ from awda.convoys.manifest import Manifest, ManifestHousehold, ManifestPerson, m
 from awda.convoys.plancsv import plan_and_write
 from awda.convoys.rules import ScheduledConvoy, WaitingHousehold
 from awda.exports import FORMULA_PREFIXES, csv_writer, safe_cell, safe_row
+from awda.linkage.dedupe import DedupeRequest, dedupe_file
 from awda.linkage.names_pairs import compare_pairs_file
 from awda.places.models import Place
 from awda.places.services import export_gazetteer
@@ -54,6 +55,7 @@ EXPORTERS = {
     "stats/scorecard_export.py": "scorecard.csv of `awda stats scorecard --out` and `awda demo`",
     "places/services.py": "`awda places export --out` (the gazetteer as HXL-tagged COD CSV)",
     "linkage/names_pairs.py": "`awda names compare --pairs FILE.csv --out OUT.csv` (the rows, score,match appended)",
+    "linkage/dedupe.py": "`awda dedupe FILE.csv --fields F --id-column C --out OUT.csv` (rows, cluster_id appended)",
 }
 WRITER = re.compile(r"\bcsv\.(writer|DictWriter)\(|\bDictWriter\(|\bWorkbook\(|\bxlsxwriter\b|\.to_csv\(|\.to_excel\(")
 
@@ -142,6 +144,22 @@ def test_the_name_pairs_csv_neutralises_the_users_cells(tmp_path: Path) -> None:
     assert rows[0] == ["name_a", "name_b", "note", "score", "match"]
     assert_no_formula(rows)
     assert [row[:3] for row in rows[1:]] == [["'" + value] * 3 for value in HOSTILE]
+
+
+def test_the_dedupe_csv_neutralises_the_users_cells(tmp_path: Path) -> None:
+    source = tmp_path / "people.csv"
+    people = [["id", "given", "family", "born", "note"]]
+    people += [[str(n), f"Given{n}x", f"Family{n % 37}q", f"19{40 + n % 60}-01-0{1 + n % 9}", "x"] for n in range(300)]
+    for n, value in enumerate(HOSTILE):
+        people[1 + n][4] = value
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(people)
+    fields = [("given_name", "given"), ("family_name", "family"), ("birth_date", "born")]
+    dedupe_file(DedupeRequest(source, fields, "id", tmp_path / "out.csv"))
+    rows = rows_of((tmp_path / "out.csv").read_bytes().decode("utf-8"))
+    assert rows[0] == ["id", "given", "family", "born", "note", "cluster_id"]
+    assert_no_formula(rows)
+    assert [row[4] for row in rows[1 : 1 + len(HOSTILE)]] == ["'" + value.strip() for value in HOSTILE]  # stripped
 
 
 def test_the_gazetteer_csv_neutralises_place_names(session: Session) -> None:

@@ -29,6 +29,7 @@ from awda.convoys.plancsv import PLAN_COLUMNS, PLAN_HASHTAGS, plan_and_write
 from awda.convoys.rules import ScheduledConvoy, WaitingHousehold
 from awda.db import make_engine, session_factory
 from awda.errors import ValidationFailed
+from awda.linkage.dedupe import DedupeRequest, dedupe_file
 from awda.linkage.names_pairs import compare_pairs_file
 from awda.places.hxlcheck import checked_places
 from awda.places.models import Place
@@ -171,8 +172,21 @@ def _name_pairs(session: Session, tmp_path: Path) -> Made:
     return (tmp_path / "scored.csv").read_text(encoding="utf-8"), tags, summary.rows
 
 
+def _dedupe(session: Session, tmp_path: Path) -> Made:
+    """The user's own file with its clusters: it stays HXL when it was (docs/linkage.md), so it is given as HXL."""
+    source = tmp_path / "people.csv"
+    lines = ["id,given,family,born", "#meta+id,#x_name+given,#x_name+family,#date+birth"]
+    lines += [f"{n},Given{n}x,Family{n % 37}q,19{40 + n % 60}-01-0{1 + n % 9}" for n in range(300)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fields = [("given_name", "given"), ("family_name", "family"), ("birth_date", "born")]
+    summary = dedupe_file(DedupeRequest(source, fields, "id", tmp_path / "out.csv"))
+    tags = ["#meta+id", "#x_name+given", "#x_name+family", "#date+birth", "#x_cluster"]
+    return (tmp_path / "out.csv").read_text(encoding="utf-8"), tags, int(summary["rows"])
+
+
 EXPORTS: dict[str, Callable[[Session, Path], Made]] = {
     "linkage/names_pairs.py": _name_pairs,
+    "linkage/dedupe.py": _dedupe,
     "convoys/manifest.py": _manifest,
     "convoys/plancsv.py": _plan,
     "stats/scorecard_export.py": _scorecard,

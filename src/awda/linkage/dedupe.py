@@ -7,6 +7,7 @@ temporary name next to the target and renamed into place only when everything su
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 import time
@@ -18,10 +19,12 @@ from typing import Any
 from awda.errors import ValidationFailed
 from awda.exports import csv_writer
 from awda.linkage.engine import DEFAULT_BLOCK_CAP, BackendName, link_records
+from awda.linkage.names_pairs import is_hashtag_row
 from awda.linkage.roles import Field, check_columns, check_fields
 from awda.tables import read_rows
 
 CLUSTER_COLUMN = "cluster_id"
+CLUSTER_HASHTAG = "#x_cluster"  # an HXL input stays HXL (docs/linkage.md): its hashtag row comes back with this
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,16 @@ class DedupeRequest:
     threshold: float = 0.9
     block_cap: int = DEFAULT_BLOCK_CAP
     seed: int = 1
+
+
+def _hashtags(rows: Iterator[list[str]]) -> tuple[list[str] | None, Iterator[list[str]]]:
+    """The input's HXL hashtag row, if its first row under the header is one, and the data rows."""
+    first = next(rows, None)
+    if first is None:
+        return None, rows
+    if is_hashtag_row(first):
+        return [cell.strip() for cell in first], rows
+    return None, itertools.chain([first], rows)
 
 
 def _header_and_rows(source: Path) -> tuple[list[str], Iterator[list[str]]]:
@@ -56,7 +69,8 @@ def _records(
     positions = [(name, header.index(name)) for name in wanted]
     id_position = header.index(id_column)
     seen: set[str] = set()
-    for number, row in enumerate(rows, start=2):
+    tags, rows = _hashtags(rows)
+    for number, row in enumerate(rows, start=3 if tags else 2):
         if len(row) != len(header):
             raise ValidationFailed("file", f"has {len(row)} cells where the header has {len(header)}", number)
         identifier = row[id_position].strip()
@@ -77,7 +91,9 @@ def _write(request: DedupeRequest, header: list[str], clusters: dict[str, str]) 
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
             writer = csv_writer(out)
             writer.writerow([*header, CLUSTER_COLUMN])
-            _, rows = _header_and_rows(request.source)
+            tags, rows = _hashtags(_header_and_rows(request.source)[1])
+            if tags is not None:
+                writer.writerow([*tags, *[""] * (len(header) - len(tags)), CLUSTER_HASHTAG])
             for row in rows:
                 cells = [cell.strip() for cell in row]
                 writer.writerow([*cells, clusters[cells[id_position]]])

@@ -7,6 +7,7 @@ scored pairs -> connected components at `threshold`. The same steps run on DuckD
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
@@ -184,5 +185,32 @@ class _Run:
         self.stats["training"].append("u by random sampling")
         self.progress("em")
         for rule in self.model.em_rules:
-            training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=EM_MAX_PAIRS)
-            self.stats["training"].append("m by EM")
+            self._expectation_maximisation(linker, rule)
+
+    def _expectation_maximisation(self, linker: Any, rule: Any) -> None:
+        """m by EM over one blocking rule; stopped early if a level's m underflows to zero.
+
+        On small or sparse data a level seen only among non-matches sees its m shrink to 0.0 in a few
+        iterations, which Splink refuses (it cannot be a float64 weight). Fewer iterations stop before
+        that; if even one iteration underflows, this rule's session is left out (the others still train m).
+        """
+        from splink.internals.exceptions import EMTrainingException
+
+        settings = linker._settings_obj  # Splink reads its iteration cap here; no public setter
+        cap = settings.training_settings.max_iterations
+        for iterations in (cap, 5, 1):
+            settings.training_settings = dataclasses.replace(settings.training_settings, max_iterations=iterations)
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=EM_MAX_PAIRS)
+            except EMTrainingException:  # no pair agrees on this rule (a small file): nothing to learn from it
+                self.stats["training"].append("m by EM: no pairs on a rule")
+                return
+            except ValueError as error:
+                if "below the minimum allowed value" not in str(error):
+                    raise
+                self.stats["training"].append(f"m by EM: underflow at {iterations} iterations")
+                continue
+            finally:
+                settings.training_settings = dataclasses.replace(settings.training_settings, max_iterations=cap)
+            self.stats["training"].append("m by EM" if iterations == cap else f"m by EM, {iterations} iterations")
+            return

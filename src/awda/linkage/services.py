@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +58,7 @@ REGISTRY_FIELDS: tuple[tuple[str, str], ...] = (
 )
 COLUMNS = ("person_id", *dict.fromkeys(column for _, column in REGISTRY_FIELDS))
 BATCH_ROWS = 50_000
+ENGINE_MAX_THRESHOLD = 0.999999  # the engine clusters below 1
 LINKAGE_LOCK = "linkage"  # runs and decisions take turns: the merge forest must not change under them
 
 
@@ -144,6 +145,22 @@ def scored_pairs(pairs: pa.Table, household_of: dict[int, int], review_threshold
     return list(found.values())
 
 
+def split_by_engine(clusters: pa.Table, pairs: list[ScoredPair], merge_threshold: float) -> set[tuple[int, int]]:
+    """Pairs sure enough to merge that the engine nevertheless kept apart: they go to review instead.
+
+    The engine rebuilds a cluster whose members contradict each other (one strong link cannot weld two
+    people whom everything else separates); a merge on its own must respect that.
+    """
+    ids, labels = clusters.column("unique_id").to_pylist(), clusters.column("cluster_id").to_pylist()
+    cluster_of = dict(zip(ids, labels, strict=True))
+    return {
+        (pair.person_a, pair.person_b)
+        for pair in pairs
+        if pair.probability >= merge_threshold
+        and cluster_of.get(str(pair.person_a)) != cluster_of.get(str(pair.person_b))
+    }
+
+
 def run_linkage(
     session: Session,
     vault: Vault,
@@ -166,6 +183,7 @@ def run_linkage(
     if on_progress:
         on_progress(f"read {table.num_rows} persons")
     pairs: list[ScoredPair] = []
+    held: set[tuple[int, int]] = set()
     parameters: dict[str, Any] = {}
     if table.num_rows > 1:
         result = link_records(
@@ -173,15 +191,16 @@ def run_linkage(
             REGISTRY_FIELDS,
             id_column="person_id",
             backend=check_backend(backend),
-            threshold=review_threshold,  # the engine's own clusters are not used: pairs are decided here
+            threshold=min(merge_threshold, ENGINE_MAX_THRESHOLD),
             on_progress=on_progress,
             workdir=workdir,
         )
         pairs, parameters = scored_pairs(result.pairs, household_of, review_threshold), result.parameters
+        held = split_by_engine(result.clusters, pairs, merge_threshold)
     persons = table.num_rows
     del table
     thresholds = (review_threshold, merge_threshold)
-    return store_run(session, actor, RunRecord(run_uid, backend, persons, parameters, thresholds), pairs)
+    return store_run(session, actor, RunRecord(run_uid, backend, persons, parameters, thresholds, held), pairs)
 
 
 @dataclass(frozen=True)
@@ -191,6 +210,7 @@ class RunRecord:
     persons: int
     parameters: dict[str, Any]
     thresholds: tuple[float, float]  # review, merge
+    held: set[tuple[int, int]] = field(default_factory=set)  # sure pairs the engine kept apart: reviewed
 
 
 def store_run(session: Session, actor: Actor, record: RunRecord, pairs: list[ScoredPair]) -> RunResult:
@@ -211,7 +231,12 @@ def store_run(session: Session, actor: Actor, record: RunRecord, pairs: list[Sco
         session.flush()
         candidates = upsert_candidates(session, run.id, pairs)
         forest, rejected = load_forest(session)
-        pending = [pair for pair in pairs if candidates[(pair.person_a, pair.person_b)].status == "pending"]
+        pending = [
+            pair
+            for pair in pairs
+            if candidates[(pair.person_a, pair.person_b)].status == "pending"
+            and (pair.person_a, pair.person_b) not in record.held
+        ]
         planned, implied = plan_merges(pending, forest, rejected, merge_threshold)
         write_merges(session, actor, planned, candidates, MergeReason.AUTOMATIC, new_uid())
         for pair in implied:
