@@ -208,6 +208,9 @@ def test_bad_input_is_one_line_and_leaves_no_output(dedupe: Run, tmp_path: Path)
             "row 2",
         ),
     ]
+    few = [["id", "given", "family"], ["1", "Ahmad", "Hussaini"], ["2", "Khaled", "Masri"], ["3", "Omar", "Ali"]]
+    few_fields = "given_name=given,family_name=family"  # no two rows agree on anything: nothing to learn from
+    cases.append(([str(write_csv(tmp_path / "few.csv", few)), "--fields", few_fields], "larger file"))
     (tmp_path / "empty.csv").write_bytes(b"")
     cases.append(([str(tmp_path / "empty.csv"), "--fields", "given_name=name"], "empty"))
     (tmp_path / "nul.csv").write_bytes(b"id,name\r\n1,Al\x00i\r\n")

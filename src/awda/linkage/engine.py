@@ -184,10 +184,13 @@ class _Run:
         training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed, num_chunks=1)
         self.stats["training"].append("u by random sampling")
         self.progress("em")
-        for rule in self.model.em_rules:
-            self._expectation_maximisation(linker, rule)
+        trained = [self._expectation_maximisation(linker, rule) for rule in self.model.em_rules]
+        if self.model.em_rules and not any(trained):
+            raise ValidationFailed(
+                "file", f"{self.stats['rows']} rows: too few agree on names or dates to learn from; link a larger file"
+            )
 
-    def _expectation_maximisation(self, linker: Any, rule: Any) -> None:
+    def _expectation_maximisation(self, linker: Any, rule: Any) -> bool:
         """m by EM over one blocking rule; stopped early if a level's m underflows to zero.
 
         On small or sparse data a level seen only among non-matches sees its m shrink to 0.0 in a few
@@ -204,7 +207,7 @@ class _Run:
                 linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=EM_MAX_PAIRS)
             except EMTrainingException:  # no pair agrees on this rule (a small file): nothing to learn from it
                 self.stats["training"].append("m by EM: no pairs on a rule")
-                return
+                return False
             except ValueError as error:
                 if "below the minimum allowed value" not in str(error):
                     raise
@@ -213,4 +216,5 @@ class _Run:
             finally:
                 settings.training_settings = dataclasses.replace(settings.training_settings, max_iterations=cap)
             self.stats["training"].append("m by EM" if iterations == cap else f"m by EM, {iterations} iterations")
-            return
+            return True
+        return False
