@@ -58,6 +58,7 @@ class DuckDBBackend:
             "temp_directory": str(spill),
         }
         self.connection = duckdb.connect(":memory:", config=config)
+        self.connection.execute("SET enable_progress_bar = false")  # it draws on stdout, over `--json` output
 
     def load(self, table: str, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> None:
         failures: list[Exception] = []
