@@ -47,7 +47,7 @@ UNTRANSLATED = """() => {
   while (walker.nextNode()) {
     const node = walker.currentNode;
     if (!/[A-Za-z]/.test(node.textContent)) continue;
-    if (node.parentElement.closest('code, bdi, script, style, [lang="en"], [dir="ltr"]')) continue;
+    if (node.parentElement.closest('code, bdi, script, style, noscript, [lang="en"], [dir="ltr"]')) continue;
     found.push(node.textContent.trim());
   }
   if (/[A-Za-z]/.test(document.title.replace('awda', ''))) found.push(document.title);
@@ -77,7 +77,8 @@ def check_page(page: Page, locale: str, name: str) -> None:
     assert page.get_attribute("html", "lang") == locale
     assert page.get_attribute("html", "dir") == ("rtl" if locale == "ar" else "ltr")
     if locale == "ar":
-        assert page.evaluate(UNTRANSLATED) == [], name
+        found = page.evaluate(UNTRANSLATED)
+        assert found == [], f"{name}: {found}"
     results = AXE.run(page)
     assert results.violations_count == 0, f"{name}: {results.generate_report()}"
     folder = os.environ.get("AWDA_SCREENSHOTS")

@@ -17,7 +17,9 @@ from starlette.exceptions import StarletteDeprecationWarning
 from awda.access.services import SYSTEM
 from awda.households import services
 from awda.monitoring.arrivals import record_arrival
-from awda.monitoring.commands import ArrivalIn
+from awda.monitoring.commands import ArrivalIn, FollowUpOutcomeIn, IncidentIn, PersonRef
+from awda.monitoring.followups import followups_of_household, record_outcome
+from awda.monitoring.incidents import record_incident
 from awda.runtime import Runtime
 from awda.web.app import create_app
 from tests import factories
@@ -87,3 +89,48 @@ def test_a_cohort_smaller_than_k_shows_only_that_it_exists(
     assert link is not None
     shown = client.get(link.group(1), headers=ENGLISH).text
     assert "nothing more is shown" in shown and "<dt>People</dt>" not in shown
+
+
+def returned_and_followed(runtime: Runtime, session: Session, count: int = 4) -> None:
+    """`count` households of three returned on 10 January 2025 under the agreement, each reached at every
+    follow-up for a year; the heads of the first two arrested on days 22 and 50."""
+    agreement(session)
+    arrived = date(2025, 1, 10)
+    households = []
+    for _ in range(count):
+        registered = services.register_household(session, runtime.vault, SYSTEM, factories.household())
+        arrival = ArrivalIn(
+            household_uid=registered.household_uid, arrived_on=arrived, place="C4301", agreement=AGREEMENT
+        )
+        record_arrival(session, SYSTEM, arrival)
+        households.append(registered.household_uid)
+        for followup in followups_of_household(session, SYSTEM, registered.household_uid):
+            reached = FollowUpOutcomeIn(outcome="reached", contacted_on=date.fromisoformat(followup["due_on"]))
+            record_outcome(session, SYSTEM, followup["followup_id"], reached)
+    for uid, day in ((households[0], date(2025, 2, 1)), (households[1], date(2025, 3, 1))):
+        arrest = IncidentIn(type="arrest", occurred_on=day, persons=[PersonRef(household_uid=uid, member_index=1)])
+        record_incident(session, runtime.vault, SYSTEM, arrest)
+
+
+def test_the_plots_are_drawn_beside_the_tables(client: TestClient, runtime: Runtime, session: Session) -> None:
+    returned_and_followed(runtime, session)
+    sign_in(client, session, "analyst-plots", "analyst", ())
+    link = re.search(r'<a href="(/scorecards/[^"]+)">', client.get("/scorecards", headers=ENGLISH).text)
+    assert link is not None
+    page = client.get(link.group(1), headers=ENGLISH).text
+    images = re.findall(r'<img src="([^"]+)" width="640" height="340" alt="([^"]+)">', page)
+    assert [src for src, _alt in images] == [f"{link.group(1)}/survival.svg", f"{link.group(1)}/incidence.svg"]
+    assert all(len(alt) > 40 for _src, alt in images)  # the picture in words, for screen readers
+    assert '<span class="swatch swatch-0"></span>Arrest or detention' in page
+    # twelve people followed for a year, one arrested on day 22 and one on day 50
+    assert '<th scope="row">Arrest or detention</th><td>30</td><td>8.3%</td>' in page
+    assert '<th scope="row">Arrest or detention</th><td>90</td><td>16.7%</td>' in page
+    arabic = client.get(link.group(1), headers=ARABIC)
+    assert arabic_page_problems(arabic.text) == [] and "اعتقال أو احتجاز" in arabic.text
+    for src, _alt in images:
+        drawn = client.get(src)
+        assert drawn.status_code == 200 and drawn.headers["content-type"] == "image/svg+xml"
+        assert drawn.text.startswith("<?xml") and drawn.text.count("<path") > 10
+        assert drawn.content == client.get(src).content  # reproducible: the same bytes twice
+    assert client.get(f"{link.group(1)}/hazard.svg").status_code == 404
+    assert client.get("/scorecards/no-such-cohort/survival.svg").status_code == 404

@@ -152,6 +152,11 @@ OUTCOME = {
 }
 CONVOY_STATUS = {"scheduled": N_("Scheduled"), "departed": N_("On the road"), "arrived": N_("Arrived")}
 COHORT_KIND = {"agreement": N_("Agreement"), "guarantor": N_("Guarantor")}
+CAUSE = {
+    "arrest_detention": N_("Arrest or detention"),
+    "conscription": N_("Conscription"),
+    "death_disappearance": N_("Killing or disappearance"),
+}
 SEARCH_KIND = {"reference": N_("Reference code"), "phone": N_("Phone number"), "document": N_("Document number")}
 
 LABELS = {
@@ -173,6 +178,7 @@ LABELS = {
     "verification": VERIFICATION,
     "precision": PRECISION,
     "cohort_kind": COHORT_KIND,
+    "cause": CAUSE,
     "outcome": OUTCOME,
     "convoy_status": CONVOY_STATUS,
 }

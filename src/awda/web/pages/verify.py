@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -27,6 +28,8 @@ router = APIRouter(include_in_schema=False)
 
 # Isolated left-to-right, so that the prefix reads correctly inside an Arabic sentence.
 CARD_PREFIX = "\u2066AW1:\u2069"
+# The same prefix where the page writes HTML: an element, which the browser isolates and tests can see.
+CARD_PREFIX_HTML = Markup('<code dir="ltr">AW1:</code>')
 DECODING_STEPS = (("unprefix", "prefix"), ("b45decode", "base45"), ("decompress", "zlib"), ("cose_decode", "cose"))
 LISTS_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
@@ -96,7 +99,7 @@ def check_on_server(
 
 
 def page(request: Request, outcome: Outcome | None = None, card_text: str = "", status_code: int = 200) -> Response:
-    context = {"outcome": outcome, "card_text": card_text, "prefix": CARD_PREFIX}
+    context = {"outcome": outcome, "card_text": card_text, "prefix": CARD_PREFIX, "prefix_html": CARD_PREFIX_HTML}
     return render(request, "verify.html", context, status_code)
 
 
