@@ -160,6 +160,7 @@ def register(client: TestClient, **overrides: Any) -> httpx.Response:
                 "/households",
                 "/waitlists",
                 "/convoys",
+                "/convoys/missing",
                 "/households/new",
                 "/linkage",
                 "/scorecards",
@@ -170,7 +171,16 @@ def register(client: TestClient, **overrides: Any) -> httpx.Response:
         (
             "coordinator",
             ("RUKBAN",),
-            ["/home", "/households", "/waitlists", "/convoys", "/scorecards", "/verify", "/profile"],
+            [
+                "/home",
+                "/households",
+                "/waitlists",
+                "/convoys",
+                "/convoys/missing",
+                "/scorecards",
+                "/verify",
+                "/profile",
+            ],
         ),
         ("analyst", (), ["/home", "/scorecards", "/verify", "/profile"]),
         (
@@ -459,6 +469,7 @@ def test_every_page_in_arabic_is_right_to_left_and_translated(
         "/scorecards",
         "/followups",
         "/convoys",
+        "/convoys/missing",
     ]
     pages += [f"/linkage/{pair.group(1)}", f"/linkage/merges/{pair.group(1)}/undo", "/households/none"]
     for path in pages:

@@ -1,18 +1,22 @@
-"""`/convoys`: the convoys of the user's sites, planning a week, a convoy's manifest with check-in at
-departure and at arrival, and the printable manifest. Calls `convoys.*`, as the API does; the manifest
-opens names (a logged read), so it is shown only on the convoy's own page.
+"""`/convoys`: the convoys of the user's sites, scheduling one, planning a week, a convoy's manifest with
+check-in at departure and at arrival, closing its boarding after a confirmation page, the printable
+manifest, and the missed-arrival alarm. Calls `convoys.*`, as the API does; the manifest opens names
+(a logged read), so it is shown only on the convoy's own page.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from awda.access.rules import Permission, may
+from awda.access.rules import Actor, Permission, may
+from awda.access.services import own_sites
+from awda.agreements.services import list_agreements
 from awda.convoys import booking, checkin, services
 from awda.convoys.commands import CheckInIn, PlanWeekIn
 from awda.convoys.manifest import manifest_pdf as render_manifest_pdf
@@ -21,14 +25,17 @@ from awda.convoys.messages import sender_from_setting
 from awda.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from awda.web.deps import RuntimeDep, SessionDep, VaultDep
 from awda.web.pages.auth import PageActor, check_form
+from awda.web.pages.convoy_forms import ScheduleForm, ScheduleRefused, refusal_errors
 from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset
 from awda.web.pages.labels import N_
-from awda.web.pages.nav import forbidden, not_found, render_page
+from awda.web.pages.nav import forbidden, has_sites, not_found, render_page
 from awda.web.pages.registration import PostedForm
 
 router = APIRouter(include_in_schema=False)
 RECENT_DAYS = 14  # the list starts two weeks back, so convoys on the road are still in it
 DONE = {
+    "scheduled": N_("The convoy is scheduled. Plan its week to book the waiting households on it."),
+    "departed": N_("Boarding is closed: the convoy is on the road."),
     "planned": N_("The week is planned: the waiting households are booked on its convoys."),
     "departures": N_("The departure check-in is recorded."),
     "arrivals": N_("The arrival check-in is recorded."),
@@ -36,7 +43,45 @@ DONE = {
 PROBLEMS = {
     "plan": N_("The week could not be planned: check the week, or plan it again if another plan filled a convoy."),
     "checkin": N_("Nobody was checked in: choose people, and check that their household re-confirmed in time."),
+    "departed": N_("Boarding of this convoy is closed already: it has left. Nothing was changed."),
 }
+CHECK_IN_KINDS = ("departures", "arrivals")
+
+
+def may_schedule(actor: Actor) -> bool:
+    """The role schedules convoys (as the API's permission), at one site at least (the form offers them)."""
+    return may(actor, Permission.MOVE_INTENTION) and has_sites(actor)
+
+
+def _convoys_page(
+    request: Request,
+    session: SessionDep,
+    actor: Actor,
+    offset: int,
+    extra: dict[str, Any],
+    status: int = 200,
+) -> Response:
+    """The list with its forms; `extra` carries the notices, or a refused schedule form and its errors."""
+    start = date.today() - timedelta(days=RECENT_DAYS)
+    listed = services.list_convoys(session, actor, start, None, PAGE_SIZE, bounded_offset(offset))
+    listed["items"] = [item | {"departs_on": date.fromisoformat(item["departs_on"])} for item in listed["items"]]
+    scheduled = {item["departs_on"].isocalendar()[:2] for item in listed["items"] if item["status"] == "scheduled"}
+    weeks = [{"code": f"{year}-W{week:02d}", "year": year, "number": week} for year, week in sorted(scheduled)]
+    sites = own_sites(session, actor) if may_schedule(actor) else []
+    context = {
+        "listed": listed,
+        "pager": Pager("/convoys", listed["offset"], PAGE_SIZE, listed["total"]),
+        "weeks": weeks,
+        "may_plan": may(actor, Permission.MOVE_INTENTION),
+        "may_schedule": may_schedule(actor),
+        "sites": sites,
+        "agreements": list_agreements(session) if sites else [],
+        "schedule": ScheduleForm.blank([site.code for site in sites]),
+        "errors": {},
+        "done": None,
+        "problem": None,
+    }
+    return render_page(request, actor, "convoys.html", context | extra, status)
 
 
 @router.get("/convoys")
@@ -49,23 +94,53 @@ def convoy_list(
     problem: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     """Convoys from two weeks back on, earliest first, with their seats and bookings."""
-    start = date.today() - timedelta(days=RECENT_DAYS)
     try:
-        listed = services.list_convoys(session, actor, start, None, PAGE_SIZE, bounded_offset(offset))
+        return _convoys_page(
+            request, session, actor, offset, {"done": DONE.get(done), "problem": PROBLEMS.get(problem)}
+        )
     except PermissionDenied:
         return forbidden(request, actor)
-    listed["items"] = [item | {"departs_on": date.fromisoformat(item["departs_on"])} for item in listed["items"]]
-    scheduled = {item["departs_on"].isocalendar()[:2] for item in listed["items"] if item["status"] == "scheduled"}
-    weeks = [{"code": f"{year}-W{week:02d}", "year": year, "number": week} for year, week in sorted(scheduled)]
-    context = {
-        "listed": listed,
-        "pager": Pager("/convoys", listed["offset"], PAGE_SIZE, listed["total"]),
-        "weeks": weeks,
-        "may_plan": may(actor, Permission.MOVE_INTENTION),
-        "done": DONE.get(done),
-        "problem": PROBLEMS.get(problem),
+
+
+@router.post("/convoys")
+def schedule(request: Request, session: SessionDep, actor: PageActor, posted: PostedForm) -> Response:
+    """Schedule a convoy, as the API does; a refused form comes back with each problem next to its field."""
+    check_form(request, str(posted.get("csrf_token", "")))
+    if not may_schedule(actor):
+        return forbidden(request, actor)
+    form = ScheduleForm.read(posted)
+    try:
+        code = services.schedule_convoy(session, actor, form.command())
+    except PermissionDenied:
+        return forbidden(request, actor)
+    except (ScheduleRefused, NotFound, Conflict, ValidationFailed) as error:
+        refused = {"schedule": form, "errors": refusal_errors(error)}
+        return _convoys_page(request, session, actor, 0, refused, 422)
+    return RedirectResponse(f"/convoys/{quote(code, safe='')}?done=scheduled", status_code=303)
+
+
+@router.get("/convoys/missing")
+def missing(request: Request, session: SessionDep, runtime: RuntimeDep, actor: PageActor) -> Response:
+    """The missed-arrival alarm, as the API reports it: who left more than the alarm's hours ago, not arrived."""
+    try:
+        report = checkin.missed_arrivals(session, actor, runtime.settings.arrival_alarm_hours)
+    except PermissionDenied:
+        return forbidden(request, actor)
+    convoys = [_missing_row(entry) for entry in report["convoys"]]
+    context = {"hours": report["hours"], "convoys": convoys, "total": report["total"]}
+    return render_page(request, actor, "convoys_missing.html", context)
+
+
+def _missing_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """One convoy of the alarm: how many people and households are not confirmed, since when."""
+    persons = entry["persons"]
+    return {
+        "code": entry["convoy"],
+        "departs_on": date.fromisoformat(entry["departs_on"]),
+        "left_at": min(datetime.fromisoformat(person["departed_at"]) for person in persons),
+        "people": len(persons),
+        "households": len({person["household"] for person in persons}),
     }
-    return render_page(request, actor, "convoys.html", context)
 
 
 @router.post("/convoys/plan")
@@ -102,6 +177,7 @@ def convoy_page(
     code: str,
     done: Annotated[str, Query(max_length=16)] = "",
     problem: Annotated[str, Query(max_length=16)] = "",
+    released: Annotated[int | None, Query(ge=0, le=100_000)] = None,
 ) -> Response:
     """The convoy and its manifest (names: a logged read), with the check-in forms the role may use."""
     try:
@@ -117,9 +193,50 @@ def convoy_page(
         "may_board": may(actor, Permission.MOVE_INTENTION) and convoy["status"] == "scheduled",
         "may_arrive": may(actor, Permission.RECORD_ARRIVALS),
         "done": DONE.get(done),
+        "released": released if done == "departed" else None,
         "problem": PROBLEMS.get(problem),
     }
     return render_page(request, actor, "convoy.html", context)
+
+
+@router.get("/convoys/{code}/depart")
+def depart_confirmation(request: Request, session: SessionDep, actor: PageActor, code: str) -> Response:
+    """Closing boarding asks first, on a page of its own: who boarded, and what happens to the others."""
+    if not may(actor, Permission.MOVE_INTENTION):
+        return forbidden(request, actor)
+    try:
+        convoy = services.convoy_view(session, actor, code)
+    except NotFound:
+        return not_found(request, actor)
+    if convoy["status"] != "scheduled":
+        return RedirectResponse(f"/convoys/{quote(convoy['code'], safe='')}?problem=departed", status_code=303)
+    context = {"convoy": convoy | {"departs_on": date.fromisoformat(convoy["departs_on"])}}
+    return render_page(request, actor, "convoy_depart.html", context)
+
+
+@router.post("/convoys/{code}/depart")
+def depart(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: PageActor,
+    code: str,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Close boarding, as the API does: the convoy leaves, booked households that did not board go back."""
+    check_form(request, csrf_token)
+    back = f"/convoys/{quote(code.strip().upper(), safe='')}"
+    try:
+        departed = booking.depart_convoy(session, actor, code, runtime.settings.reconfirm_days)
+    except PermissionDenied:
+        return forbidden(request, actor)
+    except NotFound:
+        return not_found(request, actor)
+    except Conflict:
+        return RedirectResponse(f"{back}?problem=departed", status_code=303)
+    released = departed["released"]
+    on_the_list = released["not_reconfirmed"] + released["missed_convoy"]  # the withdrawn stay withdrawn
+    return RedirectResponse(f"{back}?done=departed&released={on_the_list}", status_code=303)
 
 
 @router.get("/convoys/{code}/manifest.pdf")
@@ -147,7 +264,7 @@ def check_in(
 ) -> Response:
     """Check people in at the bus (`departures`) or at the destination (`arrivals`)."""
     check_form(request, str(posted.get("csrf_token", "")))
-    if kind not in DONE or kind == "planned":
+    if kind not in CHECK_IN_KINDS:
         return not_found(request, actor)
     persons = [str(value) for value in posted.getlist("persons")]
     try:

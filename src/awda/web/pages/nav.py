@@ -31,6 +31,7 @@ LINKS = (
     NavLink("/households", N_("Households"), Permission.READ_RECORDS, needs_site=True),
     NavLink("/waitlists", N_("Waiting lists"), Permission.READ_RECORDS, needs_site=True),
     NavLink("/convoys", N_("Convoys"), Permission.READ_RECORDS, needs_site=True),
+    NavLink("/convoys/missing", N_("Missed arrivals"), Permission.READ_RECORDS, needs_site=True),
     NavLink("/households/new", N_("Register a household"), Permission.REGISTER, needs_site=True),
     NavLink("/followups", N_("Overdue follow-ups"), Permission.FOLLOW_UP, needs_site=True),
     NavLink("/linkage", N_("Possible duplicates"), Permission.REVIEW_LINKAGE, needs_site=True),
