@@ -150,6 +150,8 @@ def test_scheduling_a_convoy_from_the_page(
     assert again.status_code == 422 and field_errors(again.text) == {"code": CODE_TAKEN_AR}
     outside = client.post("/convoys", data=SCHEDULE_FORM | {"csrf_token": token, "code": "CV-2", "site": "ATMEH"})
     assert outside.status_code == 422 and list(field_errors(outside.text)) == ["site"]
+    too_long = client.post("/convoys", data=SCHEDULE_FORM | {"csrf_token": token, "code": "C" * 65})
+    assert too_long.status_code == 422 and list(field_errors(too_long.text)) == ["code"]  # refused, not cut
 
 
 def test_a_registrar_may_not_schedule_or_close_boarding(

@@ -19,12 +19,13 @@ from awda.errors import Conflict, NotFound, ValidationFailed
 from awda.web.pages.forms import message_for, validation_errors
 from awda.web.pages.labels import N_
 
+# The longest value `ConvoyIn` accepts in each field (the destinations: 50 P-codes and separators).
 FIELD_LIMITS = {
     "code": 64,
-    "site": 32,
+    "site": 64,
     "departs_on": 10,
     "destinations": 1_000,
-    "seats": 6,
+    "seats": 5,
     "agreement": 64,
     "guarantor": 200,
 }
@@ -65,7 +66,8 @@ class ScheduleForm:
 
     @classmethod
     def read(cls, posted: FormData) -> ScheduleForm:
-        return cls({name: str(posted.get(name, "")).strip()[:limit] for name, limit in FIELD_LIMITS.items()})
+        # One character more than allowed is kept, so an over-long value is refused rather than cut.
+        return cls({name: str(posted.get(name, "")).strip()[: limit + 1] for name, limit in FIELD_LIMITS.items()})
 
     def value(self, name: str) -> str:
         return self.values.get(name, "")
