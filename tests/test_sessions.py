@@ -134,8 +134,9 @@ def test_forms_without_a_valid_token_or_from_another_origin_do_nothing(client: T
     missing = client.post("/login", data=data)
     forged = client.post("/login", data={**data, "csrf_token": token[:-2] + "xx"})
     foreign = client.post("/login", data={**data, "csrf_token": token}, headers={"Origin": "https://evil.example"})
+    opaque = client.post("/login", data={**data, "csrf_token": token}, headers={"Origin": "null"})  # a sandboxed frame
     other_browser = TestClient(client.app, follow_redirects=False).post("/login", data={**data, "csrf_token": token})
-    for refused in (missing, forged, foreign, other_browser):
+    for refused in (missing, forged, foreign, opaque, other_browser):
         assert refused.status_code == 403 and "awda_session" not in refused.headers.get("set-cookie", "")
     assert count(session, ApiToken) == 0
     # Signed in, the token is bound to the session too: the sign-in page's token no longer signs out.

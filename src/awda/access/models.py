@@ -20,6 +20,8 @@ class User(Base):
     all_sites: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The language of the pages the user chose on /profile (None: not chosen; the browser's is used).
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class UserSite(Base):

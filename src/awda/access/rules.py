@@ -121,6 +121,8 @@ def validate_role(text: str) -> Role:
         raise ValueError(f"unknown role {text!r}; roles are {names}") from None
 
 
+# The languages the pages are written in; Arabic first, the language of the people who use awda.
+PAGE_LANGUAGES = ("ar", "en")
 MIN_PASSWORD_LENGTH = 12
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from awda.access.models import ApiToken, User, UserSite
-from awda.access.rules import Actor, Permission, Role, may, password_problem, validate_role
+from awda.access.rules import PAGE_LANGUAGES, Actor, Permission, Role, may, password_problem, validate_role
 from awda.audit.services import record_event
 from awda.db import action, utcnow
 from awda.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -122,6 +122,28 @@ def issue_token(session: Session, actor: Actor, ttl_hours: int, label: str = "")
         )
         record_event(session, actor, "issue_token", "user", actor.username, {"ttl_hours": ttl_hours})
     return token
+
+
+def choose_language(session: Session, actor: Actor, language: str) -> None:
+    """The signed-in user's own language for the pages: kept on the account, so it follows them to any
+    browser they sign in on."""
+    if language not in PAGE_LANGUAGES:
+        raise ValidationFailed("language", f"choose one of {', '.join(PAGE_LANGUAGES)}")
+    if actor.user_id is None:
+        raise PermissionDenied("the system actor has no language of its own")
+    with action(session):
+        user = session.get(User, actor.user_id)
+        if user is None:
+            raise NotFound(f"no user named {actor.username!r}")
+        user.language = language
+        record_event(session, actor, "choose_language", "user", actor.username, {"language": language})
+
+
+def language_of(session: Session, actor: Actor) -> str | None:
+    """The language the user chose for the pages, or None when they have not chosen one."""
+    if actor.user_id is None:
+        return None
+    return session.scalar(select(User.language).where(User.id == actor.user_id))
 
 
 def revoke_token(session: Session, actor: Actor, token: str) -> None:

@@ -86,9 +86,10 @@ def csrf_token(request: Request, secret: str, session_token: str | None = None) 
 def check_form(request: Request, submitted: str) -> None:
     """Refuse a form whose token does not match, or that another origin sent."""
     origin = request.headers.get("origin")
-    # Under our `Referrer-Policy: no-referrer` Chromium sends `Origin: null` even from our own pages;
-    # then the token alone decides (a page elsewhere cannot compute it).
-    if origin not in (None, "null") and origin != f"{request.url.scheme}://{request.url.netloc}":
+    # Our pages send `Referrer-Policy: same-origin`, so a browser names our origin on our own forms;
+    # `null` (a sandboxed frame, a data: URL, a privacy redirect) is refused like a foreign site.
+    # A client that sends no Origin at all (an old browser, a script) is judged by the token alone.
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
         raise FormRefused("the form was sent from another site")
     secret = request.cookies.get(CSRF_COOKIE)
     if not secret or not hmac.compare_digest(csrf_token(request, secret), submitted):

@@ -19,7 +19,9 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from starlette.requests import Request
 
-LOCALES = ("ar", "en")
+from awda.access.rules import PAGE_LANGUAGES
+
+LOCALES = PAGE_LANGUAGES
 DEFAULT_LOCALE = "ar"
 LANG_PARAMETER = "lang"
 LANG_COOKIE = "awda_lang"

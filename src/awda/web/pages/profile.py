@@ -1,7 +1,8 @@
-"""`/profile`: the signed-in user's own language, kept in the `awda_lang` cookie of their browser.
+"""`/profile`: the signed-in user's own language for the pages.
 
-The choice needs no column: the cookie that `?lang=` already sets is the one every page reads first
-(after `?lang=` itself), so a user's choice follows them from page to page on that browser.
+The choice is kept on the account (`access.services.choose_language`) and in the `awda_lang` cookie of
+this browser, which every page reads first (after `?lang=` itself); signing in on another browser sets
+that browser's cookie from the account (`web/pages/session.py`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from awda.access import services
+from awda.web.deps import SessionDep
 from awda.web.pages.auth import PageActor, check_form
-from awda.web.pages.i18n import LANG_COOKIE, supported
+from awda.web.pages.i18n import supported
 from awda.web.pages.nav import render_page
-from awda.web.pages.rendering import YEAR
+from awda.web.pages.rendering import remember_locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,16 +30,17 @@ def profile(request: Request, actor: PageActor, saved: Annotated[str, Query(max_
 @router.post("/profile")
 def choose_language(
     request: Request,
+    session: SessionDep,
     actor: PageActor,
     csrf_token: Annotated[str, Form()] = "",
     language: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    """Remember the language for this browser (a year), then show the page in it."""
+    """Keep the language on the account and in this browser, then show the page in it."""
     check_form(request, csrf_token)
     chosen = supported(language)
     if chosen is None:
         return render_page(request, actor, "profile.html", {"saved": False}, 422)
+    services.choose_language(session, actor, chosen)
     response = RedirectResponse("/profile?saved=1", status_code=303)
-    secure = request.url.scheme == "https"
-    response.set_cookie(LANG_COOKIE, chosen, max_age=YEAR, samesite="lax", httponly=True, secure=secure)
+    remember_locale(request, response, chosen)
     return response

@@ -36,7 +36,8 @@ SECURITY_HEADERS = {
         "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; "
         "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     ),
-    "Referrer-Policy": "no-referrer",
+    # Our own origin on our own requests (so forms carry a checkable Origin), nothing to other sites.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
 
@@ -114,7 +115,11 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response.headers["Vary"] = "Accept-Language, Cookie"
     response.headers["Cache-Control"] = "no-cache"
     if supported(request.query_params.get(LANG_PARAMETER)):
-        response.set_cookie(
-            LANG_COOKIE, locale, max_age=YEAR, samesite="lax", httponly=True, secure=request.url.scheme == "https"
-        )
+        remember_locale(request, response, locale)
     return response
+
+
+def remember_locale(request: Request, response: Response, locale: str) -> None:
+    """This browser's language for every later page: the `awda_lang` cookie, for a year."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(LANG_COOKIE, locale, max_age=YEAR, samesite="lax", httponly=True, secure=secure)

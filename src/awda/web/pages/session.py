@@ -25,7 +25,7 @@ from awda.web.pages.auth import (
     set_cookie,
 )
 from awda.web.pages.nav import render_page
-from awda.web.pages.rendering import render
+from awda.web.pages.rendering import remember_locale, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,6 +77,9 @@ def login(
     token = services.issue_token(session, actor, hours, "session")
     response = RedirectResponse(context["next"], status_code=303)
     set_cookie(request, response, SESSION_COOKIE, token, max_age=hours * 3600)
+    language = services.language_of(session, actor)
+    if language is not None:  # the account's choice, on whichever browser the user signs in
+        remember_locale(request, response, language)
     return response
 
 
