@@ -1,16 +1,21 @@
 """Protection incidents from the pages: recorded from the household page by a monitor, with problems
-next to the fields; the incident's page and its verification level; on both engines.
+next to the fields; the incident's page and its verification level; the list of the user's sites with
+its filters and pages; on both engines.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from awda.access.services import SYSTEM
 from awda.households import services
+from awda.monitoring import incidents
+from awda.monitoring.commands import IncidentIn
 from awda.runtime import Runtime
 from tests import factories
 from tests.test_pages_households import (  # noqa: F401 - fixtures
@@ -70,7 +75,62 @@ def test_only_monitors_record_incidents(
     registered = services.register_household(session, runtime.vault, SYSTEM, factories.household())
     sign_in(client, session, "reg-incident", "registrar")
     page = client.get(f"/households/{registered.household_uid}")
-    assert "/incidents" not in page.text
+    assert f'action="/households/{registered.household_uid}/incidents"' not in page.text
     data = {"csrf_token": token_of(page), "type": "arrest", "occurred_on": "2025-03-04", "members": ["1"]}
     assert client.post(f"/households/{registered.household_uid}/incidents", data=data).status_code == 403
     assert client.get("/incidents/no-such-incident").status_code == 404
+
+
+def _incident(runtime: Runtime, session: Session, household: str, on: date, **overrides: Any) -> str:
+    persons = [{"household_uid": household, "member_index": 1}]
+    command = IncidentIn.model_validate({"type": "arrest", "occurred_on": on, "persons": persons} | overrides)
+    return incidents.record_incident(session, runtime.vault, SYSTEM, command)
+
+
+def test_the_incident_list_filtered_and_paged_within_the_users_sites(
+    client: TestClient,  # noqa: F811 - the imported fixture
+    runtime: Runtime,
+    session: Session,
+) -> None:
+    here = services.register_household(session, runtime.vault, SYSTEM, factories.household()).household_uid
+    there = services.register_household(session, runtime.vault, SYSTEM, factories.household("ATMEH")).household_uid
+    for day in range(51):
+        _incident(runtime, session, here, date(2024, 1, 1) + timedelta(days=day))
+    newest = _incident(runtime, session, here, date(2024, 6, 1), type="detention", verification="verified")
+    reporter = {"name": "Reporter Alias"}
+    detained = _incident(runtime, session, here, date(2024, 5, 1), type="detention", place="C4001", reporter=reporter)
+    foreign = _incident(runtime, session, there, date(2024, 7, 1), perpetrator_category="armed_group")
+    sign_in(client, session, "mon-list", "monitor")
+    first = client.get("/incidents", headers=ARABIC)
+    assert first.status_code == 200 and arabic_page_problems(first.text) == []
+    rows = re.findall(r'<tr data-incident="([0-9a-f-]+)">', first.text)
+    assert len(rows) == 50 and rows[0] == newest and rows[1] == detained  # newest first
+    assert foreign not in first.text and there not in first.text  # another site's incident is absent
+    assert "Reporter Alias" not in first.text and f'href="/households/{here}"' in first.text
+    assert 'href="/incidents?offset=50"' in first.text
+    second = client.get("/incidents?offset=50", headers=ENGLISH)
+    assert len(re.findall(r"<tr data-incident=", second.text)) == 3 and foreign not in second.text
+    detentions = client.get("/incidents?type=detention&verification=reported", headers=ENGLISH)
+    assert re.findall(r'<tr data-incident="([0-9a-f-]+)">', detentions.text) == [detained]
+    assert f'href="/incidents/{detained}"' in detentions.text and "C4001" in detentions.text
+    reported = client.get("/incidents?verification=reported&since=2024-01-02&until=2024-12-31", headers=ENGLISH)
+    assert "1 to 50 of 51" in reported.text
+    assert 'href="/incidents?verification=reported&amp;since=2024-01-02&amp;until=2024-12-31&amp;offset=50"' in (
+        reported.text
+    )
+    assert client.get("/incidents?site=ATMEH").text.count("<tr data-incident=") == 0  # a filter, not a way out
+    wrong = client.get("/incidents?since=2024-02-30", headers=ARABIC)
+    assert wrong.status_code == 422 and list(field_errors(wrong.text)) == ["since"]
+    assert arabic_page_problems(wrong.text) == []
+    assert client.get(f"/incidents/{foreign}").status_code == 404
+
+
+def test_the_incident_list_is_in_the_navigation_of_roles_that_read_records(
+    client: TestClient,  # noqa: F811 - the imported fixture
+    session: Session,
+) -> None:
+    sign_in(client, session, "an-incidents", "analyst", ())
+    assert 'href="/incidents"' not in client.get("/home").text
+    assert client.get("/incidents").status_code == 403
+    sign_in(client, session, "reg-incidents", "registrar")
+    assert 'href="/incidents"' in client.get("/home").text and client.get("/incidents").status_code == 200

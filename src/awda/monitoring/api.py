@@ -85,10 +85,14 @@ def list_incidents(
     type: str | None = None,
     agreement: str | None = None,
     verification: str | None = None,
+    site: str | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    return incidents.list_incidents(session, actor, type, agreement, verification, limit, offset)
+    narrowed = incidents.IncidentFilter(type, agreement, verification, site, since, until)
+    return incidents.list_incidents(session, actor, limit=limit, offset=offset, narrowed=narrowed)
 
 
 @router.get("/incidents/{uid}")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from awda.access.models import User
-from awda.access.rules import Actor, Permission, Role, covers_site
+from awda.access.models import User, UserSite
+from awda.access.rules import Actor, Permission, Role, covers_site, may
 from awda.access.services import actor_for_user, require
 from awda.audit.services import record_event
 from awda.db import action, utcnow
@@ -107,6 +107,16 @@ def assign_followups(session: Session, actor: Actor, household_uid: str, monitor
     return len(open_items)
 
 
+def monitors_for_household(session: Session, actor: Actor, household_uid: str) -> list[str]:
+    """The active monitors who cover the household's site, by username: whom its follow-ups may go to."""
+    household = load_household(session, actor, household_uid, Permission.ASSIGN_FOLLOWUPS, lock=False)
+    at_site = select(UserSite.user_id).where(UserSite.site_id == household.site_id)
+    query = select(User.username).where(
+        User.active.is_(True), User.role == Role.MONITOR.value, or_(User.all_sites.is_(True), User.id.in_(at_site))
+    )
+    return list(session.scalars(query.order_by(User.username)))
+
+
 def _scoped(query: Select[Any], actor: Actor) -> Select[Any]:
     query = query.where(Household.erased_at.is_(None))
     if actor.role == Role.ADMIN or actor.all_sites:
@@ -184,8 +194,12 @@ def _unreached(session: Session, actor: Actor, today: date, after_days: int) -> 
 
 
 def unreached_households(session: Session, actor: Actor, today: date, after_days: int) -> list[dict[str, Any]]:
-    """Households with a follow-up due and no successful contact for more than `after_days` days."""
-    require(actor, Permission.FOLLOW_UP)
+    """Households with a follow-up due and no successful contact for more than `after_days` days.
+
+    Monitors (who make the contacts) and those who escalate (coordinators) may read it.
+    """
+    if not may(actor, Permission.FOLLOW_UP):
+        require(actor, Permission.ASSIGN_FOLLOWUPS)
     return [item for _household, item in _unreached(session, actor, today, after_days)]
 
 
@@ -215,10 +229,14 @@ def escalate_unreached(session: Session, actor: Actor, today: date, after_days: 
 
 
 def followups_of_household(session: Session, actor: Actor, household_uid: str) -> list[dict[str, Any]]:
+    """A household's follow-ups, due date first, with the monitor each one is given to (None: nobody yet)."""
     household = load_household(session, actor, household_uid, Permission.READ_RECORDS, lock=False)
-    items = session.scalars(
-        select(FollowUp).where(FollowUp.household_id == household.id).order_by(FollowUp.due_on, FollowUp.id)
-    )
+    rows = session.execute(
+        select(FollowUp, User.username)
+        .outerjoin(User, User.id == FollowUp.monitor_id)
+        .where(FollowUp.household_id == household.id)
+        .order_by(FollowUp.due_on, FollowUp.id)
+    ).tuples()
     return [
         {
             "followup_id": item.uid,
@@ -228,7 +246,8 @@ def followups_of_household(session: Session, actor: Actor, household_uid: str) -
             "outcome": item.outcome,
             "contacted_on": item.contacted_on.isoformat() if item.contacted_on else None,
             "escalated": item.escalated_at is not None,
+            "monitor": monitor,
             "version": item.version,
         }
-        for item in items
+        for item, monitor in rows
     ]

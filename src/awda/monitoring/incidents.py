@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,7 +23,7 @@ from awda.monitoring.arrivals import agreement_for
 from awda.monitoring.commands import IncidentIn, ReporterIn
 from awda.monitoring.models import Arrival, Incident, IncidentBreach, IncidentPerson
 from awda.monitoring.rules import IncidentType, TermFacts, age_on, breached_terms
-from awda.places.models import Place
+from awda.places.models import Place, Site
 from awda.vault import Vault
 
 
@@ -240,18 +241,36 @@ def erase_reporter(session: Session, actor: Actor, uid: str) -> None:
         record_event(session, actor, "erase_incident_reporter", "incident", uid, {}, incident.site_id)
 
 
-def _filtered(actor: Actor, kind: str | None, agreement: str | None, verification: str | None) -> Select[Any]:
+@dataclass(frozen=True)
+class IncidentFilter:
+    """What a list of incidents is narrowed to; every part optional. Dates bound `occurred_on`, both included."""
+
+    kind: str | None = None
+    agreement: str | None = None
+    verification: str | None = None
+    site: str | None = None  # a site code
+    since: date | None = None
+    until: date | None = None
+
+
+def _filtered(actor: Actor, wanted: IncidentFilter) -> Select[Any]:
     query = select(Incident)
     if not (actor.role == Role.ADMIN or actor.all_sites):
         query = query.where(Incident.site_id.in_(sorted(actor.site_ids)))
-    if kind:
-        query = query.where(Incident.type == kind)
-    if verification:
-        query = query.where(Incident.verification == verification)
-    if agreement:
+    if wanted.kind:
+        query = query.where(Incident.type == wanted.kind)
+    if wanted.verification:
+        query = query.where(Incident.verification == wanted.verification)
+    if wanted.agreement:
         query = query.join(Agreement, Agreement.id == Incident.agreement_id).where(
-            Agreement.code == agreement.strip().upper()
+            Agreement.code == wanted.agreement.strip().upper()
         )
+    if wanted.site:
+        query = query.join(Site, Site.id == Incident.site_id).where(Site.code == wanted.site.strip().upper())
+    if wanted.since:
+        query = query.where(Incident.occurred_on >= wanted.since)
+    if wanted.until:
+        query = query.where(Incident.occurred_on <= wanted.until)
     return query
 
 
@@ -263,9 +282,43 @@ def list_incidents(
     verification: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    *,
+    narrowed: IncidentFilter | None = None,
 ) -> dict[str, Any]:
+    """Incidents in the actor's sites, newest first, each with its site and the households it affected.
+
+    `narrowed` (the pages' filter) replaces `kind`, `agreement` and `verification` when given.
+    """
     require(actor, Permission.READ_RECORDS)
-    query = _filtered(actor, kind, agreement, verification)
+    query = _filtered(actor, narrowed or IncidentFilter(kind, agreement, verification))
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    page = session.scalars(query.order_by(Incident.occurred_on.desc(), Incident.id.desc()).limit(limit).offset(offset))
-    return {"total": total, "limit": limit, "offset": offset, "items": [_summary(session, i) for i in page]}
+    page = list(
+        session.scalars(query.order_by(Incident.occurred_on.desc(), Incident.id.desc()).limit(limit).offset(offset))
+    )
+    households = _households_of(session, [incident.id for incident in page])
+    items = [
+        _summary(session, incident) | {"site": _site_code(session, incident), "households": households[incident.id]}
+        for incident in page
+    ]
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+def _site_code(session: Session, incident: Incident) -> str | None:
+    site = session.get(Site, incident.site_id) if incident.site_id else None
+    return site.code if site else None
+
+
+def _households_of(session: Session, incident_ids: list[int]) -> dict[int, list[str]]:
+    """The households (by uid) whose members each incident affected, in one query for the page."""
+    found: dict[int, list[str]] = {incident_id: [] for incident_id in incident_ids}
+    rows = session.execute(
+        select(IncidentPerson.incident_id, Household.uid)
+        .join(Person, Person.id == IncidentPerson.person_id)
+        .join(Household, Household.id == Person.household_id)
+        .where(IncidentPerson.incident_id.in_(incident_ids))
+        .distinct()
+        .order_by(IncidentPerson.incident_id, Household.uid)
+    ).tuples()
+    for incident_id, household in rows:
+        found[incident_id].append(household)
+    return found

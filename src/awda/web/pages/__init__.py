@@ -20,6 +20,7 @@ from awda.web.pages.registration import router as registration_router
 from awda.web.pages.rendering import STATIC_PREFIX, CachedStaticFiles, Pages, render
 from awda.web.pages.scorecards import router as scorecards_router
 from awda.web.pages.session import router as session_router
+from awda.web.pages.supervision import router as supervision_router
 from awda.web.pages.verify import router as verify_router
 from awda.web.pages.waitlists import router as waitlists_router
 
@@ -34,7 +35,8 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     # /households/new before /households/{uid}
     signed_in = (registration_router, households_router, members_router, intentions_router, waitlists_router)
-    others = (convoys_router, cards_router, incidents_router, followups_router, scorecards_router, linkage_router)
+    monitoring = (incidents_router, followups_router, supervision_router)
+    others = (convoys_router, cards_router, *monitoring, scorecards_router, linkage_router)
     for router in (*signed_in, *others):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from awda.access.rules import Actor
+from awda.access.rules import Actor, Permission, may
 from awda.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from awda.monitoring import followups
 from awda.monitoring.commands import FollowUpOutcomeIn
@@ -32,6 +32,13 @@ def followups_for_page(session: SessionDep, actor: Actor, household_uid: str) ->
         item | {name: date.fromisoformat(item[name]) for name in ("due_on", "contacted_on") if item[name]}
         for item in followups.followups_of_household(session, actor, household_uid)
     ]
+
+
+def assignable_monitors(session: SessionDep, actor: Actor, household_uid: str) -> list[str]:
+    """The monitors this user may give the household's follow-ups to; none for a role that may not assign."""
+    if not may(actor, Permission.ASSIGN_FOLLOWUPS):
+        return []
+    return followups.monitors_for_household(session, actor, household_uid)
 
 
 @router.get("/followups")

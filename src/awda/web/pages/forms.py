@@ -58,6 +58,9 @@ FIELD_MESSAGES = {
     "source": N_("Choose the source from the list."),
     "verification": N_("Choose how far the report has been checked."),
     "persons": N_("Choose at least one member affected."),
+    "monitor": N_("Choose a monitor from the list: an active monitor who covers this household's site."),
+    "after_days": N_("Give a number of days from 1 to 3650."),
+    "incident_dates": N_("Give a real date, or leave it empty."),
     "search": N_("Nothing to search for: type a reference code, a phone number or a document number."),
 }
 OTHER_PROBLEM = N_("This value is not accepted.")

@@ -23,7 +23,7 @@ from awda.households.rules import DOCUMENT_TYPES
 from awda.web.deps import SessionDep, VaultDep
 from awda.web.pages.auth import PageActor, check_form
 from awda.web.pages.cards import cards_of_members
-from awda.web.pages.followups import OUTCOMES, followups_for_page
+from awda.web.pages.followups import OUTCOMES, assignable_monitors, followups_for_page
 from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset, failure_errors, message_for
 from awda.web.pages.forms_household import INTENTION_FIELDS, FormErrors, HouseholdForm, intention_command
 from awda.web.pages.intentions import intention_actions
@@ -45,6 +45,7 @@ DONE = {
     "consent": N_("The consent is recorded."),
     "consent_withdrawn": N_("All consent is withdrawn, and the open intentions with it."),
     "followup": N_("The follow-up is recorded."),
+    "assigned": N_("The household's open follow-ups are given to the monitor."),
 }
 NEEDS_CONSENT = N_("The household must consent to movement and have no other active intention.")
 PROBLEMS = {
@@ -148,6 +149,7 @@ def household_context(session: SessionDep, vault: VaultDep, actor: Actor, uid: s
         "actions": {item["uid"]: intention_actions(actor, item) for item in household["intentions"]},
         "cards": cards_of_members(session, actor, household["members"]) if open_record else {},
         "followups": followups_for_page(session, actor, uid) if open_record else [],
+        "monitors": assignable_monitors(session, actor, uid) if open_record else [],
         "agreements": list_agreements(session),
     }
     allowed = {
@@ -156,6 +158,7 @@ def household_context(session: SessionDep, vault: VaultDep, actor: Actor, uid: s
         "may_issue": may(actor, Permission.ISSUE_CARDS) and consent is not None and "card" in consent["purposes"],
         "may_record_incident": may(actor, Permission.RECORD_INCIDENTS) and open_record,
         "may_follow_up": may(actor, Permission.FOLLOW_UP) and open_record,
+        "may_assign": may(actor, Permission.ASSIGN_FOLLOWUPS) and open_record,
     }
     return vocabularies() | INCIDENT_CODES | {"outcomes": OUTCOMES} | records | allowed | _empty_forms(household)
 
@@ -171,6 +174,7 @@ def _empty_forms(household: dict[str, Any]) -> dict[str, Any]:
         "member": {"form": HouseholdForm(), "row": next_row, "errors": {}},
         "consent_form": {"chosen": chosen, "errors": {}},
         "incident": {"values": {"occurred_on": today, "date_precision": "day"}, "members": [], "errors": {}},
+        "assign": {"value": "", "errors": {}},
         "today": today,
         "focus": "",
     }

@@ -1,10 +1,12 @@
-"""Protection incidents from the pages: record one from the household page of the people it affected,
-its page, and raising or lowering its verification. Calls `monitoring.incidents`, as the API does.
+"""Protection incidents from the pages: the list of the user's sites (filtered as the API allows), record
+one from the household page of the people it affected, its page, and raising or lowering its
+verification. Calls `monitoring.incidents`, as the API does.
 The reporter's identity is not taken here (it is sealed, and the field forms carry it).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
@@ -13,15 +15,17 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from awda.access.rules import Permission, may
+from awda.access.services import own_sites
+from awda.agreements.services import list_agreements
 from awda.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from awda.monitoring import incidents
 from awda.monitoring.commands import IncidentIn
 from awda.monitoring.rules import Verification
 from awda.web.deps import SessionDep, VaultDep
 from awda.web.pages.auth import PageActor, check_form
-from awda.web.pages.forms import message_for, validation_errors
+from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset, message_for, validation_errors
 from awda.web.pages.households import household_again
-from awda.web.pages.labels import N_
+from awda.web.pages.labels import INCIDENT_CODES, N_
 from awda.web.pages.nav import forbidden, not_found, render_page
 from awda.web.pages.registration import PostedForm
 
@@ -70,6 +74,60 @@ def record(
     except PermissionDenied:
         return forbidden(request, actor)
     return RedirectResponse(f"/incidents/{recorded}?done=recorded", status_code=303)
+
+
+FILTERS = ("type", "verification", "agreement", "site", "since", "until")
+FilterQuery = Annotated[str, Query(max_length=32)]
+
+
+def incident_filter(values: dict[str, str]) -> tuple[incidents.IncidentFilter, dict[str, str]]:
+    """The list's filter from the query; an unreadable date is left out and named as the field's problem."""
+    days: dict[str, date | None] = {"since": None, "until": None}
+    errors = {}
+    for name in days:
+        try:
+            days[name] = date.fromisoformat(values[name]) if values[name] else None
+        except ValueError:
+            errors[name] = message_for("incident_dates")
+    given = {name: values[name] or None for name in ("type", "agreement", "verification", "site")}
+    wanted = incidents.IncidentFilter(given["type"], given["agreement"], given["verification"], given["site"])
+    return replace(wanted, since=days["since"], until=days["until"]), errors
+
+
+@router.get("/incidents")
+def incident_list(
+    request: Request,
+    session: SessionDep,
+    actor: PageActor,
+    type: FilterQuery = "",
+    verification: FilterQuery = "",
+    agreement: FilterQuery = "",
+    site: FilterQuery = "",
+    since: FilterQuery = "",
+    until: FilterQuery = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Incidents in the user's sites, newest first, 50 a page; narrowed as the API allows."""
+    values = {"type": type, "verification": verification, "agreement": agreement, "site": site}
+    values |= {"since": since, "until": until}
+    wanted, errors = incident_filter(values)
+    try:
+        listed = incidents.list_incidents(
+            session, actor, limit=PAGE_SIZE, offset=bounded_offset(offset), narrowed=wanted
+        )
+    except PermissionDenied:
+        return forbidden(request, actor)
+    listed["items"] = [item | {"occurred_on": date.fromisoformat(item["occurred_on"])} for item in listed["items"]]
+    kept = tuple((name, values[name]) for name in FILTERS if values[name] and name not in errors)
+    context = {
+        "listed": listed,
+        "pager": Pager("/incidents", listed["offset"], PAGE_SIZE, listed["total"], kept),
+        "filters": values,
+        "errors": errors,
+        "sites": own_sites(session, actor),
+        "agreements": list_agreements(session),
+    }
+    return render_page(request, actor, "incidents.html", context | INCIDENT_CODES, 422 if errors else 200)
 
 
 @router.get("/incidents/{uid}")

@@ -34,6 +34,8 @@ LINKS = (
     NavLink("/convoys/missing", N_("Missed arrivals"), Permission.READ_RECORDS, needs_site=True),
     NavLink("/households/new", N_("Register a household"), Permission.REGISTER, needs_site=True),
     NavLink("/followups", N_("Overdue follow-ups"), Permission.FOLLOW_UP, needs_site=True),
+    NavLink("/followups/unreached", N_("Households not reached"), Permission.ASSIGN_FOLLOWUPS, needs_site=True),
+    NavLink("/incidents", N_("Protection incidents"), Permission.READ_RECORDS, needs_site=True),
     NavLink("/linkage", N_("Possible duplicates"), Permission.REVIEW_LINKAGE, needs_site=True),
     NavLink("/scorecards", N_("Scorecards"), Permission.READ_STATS),
     NavLink("/verify", N_("Verify a card")),
