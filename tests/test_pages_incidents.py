@@ -18,6 +18,7 @@ from awda.monitoring import incidents
 from awda.monitoring.commands import IncidentIn
 from awda.runtime import Runtime
 from tests import factories
+from tests.test_api import API, login
 from tests.test_pages_households import (  # noqa: F401 - fixtures
     ARABIC,
     ENGLISH,
@@ -123,6 +124,11 @@ def test_the_incident_list_filtered_and_paged_within_the_users_sites(
     assert wrong.status_code == 422 and list(field_errors(wrong.text)) == ["since"]
     assert arabic_page_problems(wrong.text) == []
     assert client.get(f"/incidents/{foreign}").status_code == 404
+    api = login(client, session, "mon-list-api", "monitor")  # the API narrows the same way
+    dates = {"since": "2024-05-01", "until": "2024-06-30"}
+    narrowed = client.get(f"{API}/monitoring/incidents", params=dates, headers=api).json()
+    assert [item["incident_id"] for item in narrowed["items"]] == [newest, detained]
+    assert narrowed["items"][1]["households"] == [here] and narrowed["items"][1]["site"] == "RUKBAN"
 
 
 def test_the_incident_list_is_in_the_navigation_of_roles_that_read_records(
