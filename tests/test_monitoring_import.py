@@ -212,6 +212,10 @@ def test_the_monitoring_commands_work_on_one_household(
     awda("monitoring", "verify", incident["incident_id"], "credible", "--version", "1")
     listed = json.loads(awda("monitoring", "incidents", "--verification", "credible", "--json").stdout)
     assert [item["incident_id"] for item in listed["items"]] == [incident["incident_id"]]
+    on_the_day = json.loads(awda("monitoring", "incidents", "--until", "2021-03-01", "--json").stdout)
+    assert [item["households"] for item in on_the_day["items"]] == [[uid]]
+    assert json.loads(awda("monitoring", "incidents", "--since", "2021-03-02", "--json").stdout)["total"] == 0
+    awda("monitoring", "incidents", "--since", "March", expect=2)
     unreached = json.loads(awda("monitoring", "unreached", "--today", "2021-06-30", "--escalate", "--json").stdout)
     assert [item["household_id"] for item in unreached] == [uid]
     assert json.loads(awda("monitoring", "unreached", "--today", "2021-06-30", "--escalate", "--json").stdout) == []

@@ -202,16 +202,22 @@ def incidents_command(
     kind: str = typer.Option(None, "--type"),
     agreement: str = typer.Option(None),
     verification: str = typer.Option(None),
+    site: str = typer.Option(None, help="Only this site's incidents."),
+    since: str = typer.Option(None, help="Only incidents on or after this date (YYYY-MM-DD)."),
+    until: str = typer.Option(None, help="Only incidents on or before this date (YYYY-MM-DD)."),
     limit: int = typer.Option(100, min=1, max=10_000),
     offset: int = typer.Option(0, min=0),
     as_json: bool = JsonOption,
 ) -> None:
     """List incidents in your sites, newest first (no reporter, no names)."""
-    from awda.monitoring.incidents import list_incidents
+    from awda.monitoring.incidents import IncidentFilter, list_incidents
 
+    first = day_or_today(since, "since") if since else None
+    last = day_or_today(until, "until") if until else None
+    narrowed = IncidentFilter(kind, agreement, verification, site, first, last)
     cli = state(ctx)
     with cli.runtime().sessions() as session:
-        page = list_incidents(session, cli.actor(), kind, agreement, verification, limit, offset)
+        page = list_incidents(session, cli.actor(), limit=limit, offset=offset, narrowed=narrowed)
     lines = [
         f"{i['incident_id']}  {i['occurred_on']}  {i['type']:<22} {i['verification']:<9} {i['agreement'] or '-'}"
         for i in page["items"]
