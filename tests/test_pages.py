@@ -237,5 +237,7 @@ def test_lists_are_public(client: TestClient, runtime: Runtime, session: Session
     assert len(trust.json()["keys"]) == 1
     status = client.get("/verify/status-list.cwt")
     assert status.status_code == 200
-    assert status.headers["content-type"] == "application/octet-stream"
+    assert (
+        status.headers["content-type"] == "application/statuslist+cwt"
+    )  # the media type of the Token Status List draft
     assert status.content[:1] == b"\xd2"  # CBOR tag 18: a COSE_Sign1

@@ -17,6 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from starlette.exceptions import StarletteDeprecationWarning
 
+from awda.access.models import User
 from awda.access.services import SYSTEM
 from awda.cards.rules import REVOCATION_REASONS
 from awda.db import action
@@ -206,7 +207,7 @@ def test_navigation_shows_only_what_the_role_and_sites_allow(
         assert client.get("/households/new").status_code == 403
 
 
-def test_the_language_is_the_users_choice(client: TestClient, session: Session) -> None:
+def test_the_language_is_the_users_choice(app: FastAPI, client: TestClient, session: Session) -> None:
     sign_in(client, session, "reg-lang", "registrar")
     page = client.get("/profile", headers=ARABIC)
     chosen = client.post("/profile", data={"language": "en", "csrf_token": token_of(page)}, headers=ARABIC)
@@ -215,6 +216,22 @@ def test_the_language_is_the_users_choice(client: TestClient, session: Session) 
     refused = client.post("/profile", data={"language": "ar"}, headers=ARABIC)
     assert refused.status_code == 403  # no CSRF token: nothing changed
     assert '<html lang="en" dir="ltr">' in client.get("/home", headers=ARABIC).text
+    assert session.scalar(select(User.language).where(User.username == "reg-lang")) == "en"
+    with TestClient(app, follow_redirects=False) as elsewhere:  # another browser, asking for Arabic
+        data = {"username": "reg-lang", "password": PASSWORD, "csrf_token": token_of(elsewhere.get("/login"))}
+        signed_in = elsewhere.post("/login", data=data, headers=ARABIC)
+        assert "awda_lang=en" in signed_in.headers["set-cookie"]
+        assert '<html lang="en" dir="ltr">' in elsewhere.get("/home", headers=ARABIC).text
+    unknown = client.post("/profile", data={"language": "fr", "csrf_token": token_of(page)}, headers=ARABIC)
+    assert unknown.status_code == 422
+    assert session.scalar(select(User.language).where(User.username == "reg-lang")) == "en"
+
+
+def test_a_user_who_never_chose_gets_the_browsers_language(client: TestClient, session: Session) -> None:
+    sign_in(client, session, "reg-nolang", "registrar")
+    assert "awda_lang" not in client.cookies
+    assert '<html lang="en" dir="ltr">' in client.get("/home", headers=ENGLISH).text
+    assert '<html lang="ar" dir="rtl">' in client.get("/home", headers=ARABIC).text
 
 
 # ---- Registration
@@ -511,6 +528,7 @@ def test_every_code_has_words_on_the_pages() -> None:
     vocabularies["cohort_kind"] = {"agreement", "guarantor"}
     vocabularies["outcome"] = {outcome.value for outcome in monitoring_rules.Outcome}
     vocabularies["convoy_status"] = {"scheduled", "departed", "arrived"}
+    vocabularies["cause"] = set(monitoring_rules.CAUSE_NAMES.values())
     assert set(vocabularies) | {"search_kind"} == set(LABELS)
     for name, codes in vocabularies.items():
         assert set(LABELS[name]) == set(codes), name

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from awda.access import readers
 from awda.access.rules import Actor, Permission, may
 from awda.cards import documents, services
 from awda.cards.printing import render_pdf
@@ -20,7 +21,6 @@ from awda.web.deps import RuntimeDep, SessionDep, StatusListsDep, VaultDep
 from awda.web.pages.auth import PageActor, check_form
 from awda.web.pages.labels import N_
 from awda.web.pages.nav import forbidden, not_found, render_page
-from awda.web.pages.search import households_of_persons
 
 router = APIRouter(include_in_schema=False)
 REASONS = sorted(REVOCATION_REASONS)
@@ -64,7 +64,7 @@ def issue(
     except PermissionDenied:
         return forbidden(request, actor)
     except (NotFound, Conflict, ValidationFailed):
-        back = households_of_persons(session, actor, [person]) or [household]
+        back = readers.households_of_persons(session, actor, [person]) or [household]
         return RedirectResponse(f"/households/{back[0]}?problem=not_issued#cards", status_code=303)
     return RedirectResponse(f"/cards/{card.card_id}?done=issued", status_code=303)
 
@@ -83,7 +83,7 @@ def card_page(
         card = _dated(services.card_view(session, services.card_by_uid(session, actor, uid)))
     except NotFound:
         return not_found(request, actor)
-    household = households_of_persons(session, actor, [card["person"]])
+    household = readers.households_of_persons(session, actor, [card["person"]])
     context = {
         "card": card,
         "household": household[0] if household else None,

@@ -30,7 +30,6 @@ from awda.web.pages.intentions import intention_actions
 from awda.web.pages.labels import INCIDENT_CODES, N_
 from awda.web.pages.nav import forbidden, not_found, render_page
 from awda.web.pages.registration import PostedForm, vocabularies
-from awda.web.pages.search import SEARCH_KINDS, find_households
 
 router = APIRouter(include_in_schema=False)
 ACTIVE = frozenset({"registered", "waitlisted", "assigned", "departed"})  # intentions that block a new one
@@ -63,7 +62,7 @@ PROBLEMS = {
 def _search_context(session: SessionDep, actor: Actor) -> dict[str, Any]:
     return {
         "sites": own_sites(session, actor),
-        "search_kinds": SEARCH_KINDS,
+        "search_kinds": readers.SEARCH_KINDS,
         "document_types": sorted(DOCUMENT_TYPES),
         "may_search": may(actor, Permission.READ_PERSONAL),
         "may_register": may(actor, Permission.REGISTER),
@@ -106,7 +105,7 @@ def household_search(
     search = {"kind": kind, "value": value, "document_type": document_type}
     context: dict[str, Any]
     try:
-        found = find_households(session, vault, actor, kind, value, document_type)
+        found = readers.find_households(session, vault, actor, kind, value, document_type)
     except PermissionDenied:
         return forbidden(request, actor)
     except ValidationFailed as error:

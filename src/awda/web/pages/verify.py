@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from awda.cards import documents, keys
+from awda.cards.statuslist import STATUS_LIST_TYP
 from awda.db import utcnow
 from awda.errors import Conflict
 from awda.runtime import Runtime
@@ -130,4 +131,4 @@ def trust_list(session: SessionDep) -> Response:
 def status_list(session: SessionDep, runtime: RuntimeDep, status_lists: StatusListsDep) -> Response:
     """One bit per card, signed: safe to publish (re-signed at most once a minute)."""
     document = status_lists.document(session, runtime.vault, runtime.settings)
-    return Response(document, media_type="application/octet-stream", headers=LISTS_HEADERS)
+    return Response(document, media_type=STATUS_LIST_TYP, headers=LISTS_HEADERS)

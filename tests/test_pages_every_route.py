@@ -1,0 +1,119 @@
+"""Every page the app serves, opened on real records in Arabic and in English, on both engines.
+
+The routes come from the app itself, so a new page fails this test until it is listed here with a
+record to open: then it is checked like the others. An HTML page must be right-to-left in Arabic with
+no untranslated text, left-to-right in English, and answer the same status in both; a file (a PDF, a
+plot, the verifier's lists) must be served with its type.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from awda.access.services import SYSTEM
+from awda.cards import services as cards
+from awda.cards.keys import create_issuer_key
+from awda.convoys import services as convoys
+from awda.convoys.commands import ConvoyIn
+from awda.runtime import Runtime
+from tests.cards_support import AGREEMENT, consenting_household
+from tests.test_pages_households import (
+    ARABIC,
+    ENGLISH,
+    TestClient,
+    _pair,
+    app,  # noqa: F401 - fixtures shared with the household pages
+    arabic_page_problems,
+    client,  # noqa: F401
+    sign_in,
+    token_of,
+    untranslated,
+)
+from tests.test_pages_scorecards import returned_and_followed
+from tests.test_sessions import page_routes
+
+pytestmark = pytest.mark.usefixtures("gazetteer")
+FILES = {".pdf": "application/pdf", ".svg": "image/svg+xml", ".json": "application/json", ".cwt": "application/statuslist+cwt"}
+
+
+def linked(
+    client: TestClient,  # noqa: F811
+    page: str,
+    pattern: str,
+) -> str:
+    """The first value of `pattern` in the links of `page` (read as the signed-in user)."""
+    found = re.search(pattern, client.get(page).text)
+    assert found is not None, f"no link {pattern} on {page}"
+    return found.group(1)
+
+
+def every_record(
+    client: TestClient,  # noqa: F811
+    runtime: Runtime,
+    session: Session,
+) -> dict[str, str]:
+    """One real record behind each route: a route's path, then the page to open for it."""
+    returned_and_followed(runtime, session)  # an agreement, returned households, follow-ups, two arrests
+    create_issuer_key(session, runtime.vault, SYSTEM, runtime.settings.card_issuer)
+    holder = consenting_household(runtime, session, ("card", "card_name"))
+    card = cards.issue_card(session, runtime.vault, runtime.settings, SYSTEM, holder.person_uids[0], AGREEMENT)
+    household = _pair(runtime, session)
+    convoys.schedule_convoy(
+        session,
+        SYSTEM,
+        ConvoyIn(code="CV-ALL", site="RUKBAN", departs_on=date.today(), destinations=["C4301"], seats=9),
+    )
+    sign_in(client, session, "admin-every", "admin")
+    pair = linked(client, "/linkage", r'href="/linkage/([0-9a-f-]{36})"')
+    shown = client.get(f"/linkage/{pair}")
+    merged = client.post(
+        f"/linkage/{pair}/decision", data={"csrf_token": token_of(shown), "version": "1", "decision": "merge"}
+    )
+    merge = re.search(r"merge=([0-9a-f-]{36})", merged.headers["location"])
+    assert merged.status_code == 303 and merge is not None
+    slug = linked(client, "/scorecards", r'href="/scorecards/(agreement-[^"/]+)"')
+    incident = linked(client, "/incidents", r'href="/incidents/([0-9a-f-]{36})"')
+    card_id = str(card.card_id)
+    return {
+        "/cards/{uid}": f"/cards/{card_id}",
+        "/cards/{uid}/card.pdf": f"/cards/{card_id}/card.pdf",
+        "/cards/{uid}/revoke": f"/cards/{card_id}/revoke",
+        "/convoys/{code}": "/convoys/CV-ALL",
+        "/convoys/{code}/depart": "/convoys/CV-ALL/depart",
+        "/convoys/{code}/manifest.pdf": "/convoys/CV-ALL/manifest.pdf",
+        "/households/{uid}": f"/households/{holder.household_uid}",
+        "/households/{uid}/consent/withdraw": f"/households/{household}/consent/withdraw",
+        "/incidents/{uid}": f"/incidents/{incident}",
+        "/linkage/merges/{uid}/undo": f"/linkage/merges/{merge.group(1)}/undo",
+        "/linkage/{uid}": f"/linkage/{pair}",
+        "/scorecards/{slug}": f"/scorecards/{slug}",
+        "/scorecards/{slug}/{plot}.svg": f"/scorecards/{slug}/survival.svg",
+        "/waitlists/{origin}/{destination}": "/waitlists/RUKBAN/C4301",
+    }
+
+
+def test_every_page_opens_in_both_languages(
+    app: FastAPI,  # noqa: F811
+    client: TestClient,  # noqa: F811
+    runtime: Runtime,
+    session: Session,
+) -> None:
+    records = every_record(client, runtime, session)
+    routes = sorted({path for method, path in page_routes(app) if method == "GET"})
+    unlisted = [path for path in routes if "{" in path and path not in records]
+    assert unlisted == [], "add a record to open for each new page route"
+    for route in routes:
+        path = records.get(route, route)
+        arabic, english = client.get(path, headers=ARABIC), client.get(path, headers=ENGLISH)
+        assert arabic.status_code == english.status_code == 200, (path, arabic.status_code)
+        suffix = re.search(r"\.[a-z]+$", path)
+        if suffix is not None:
+            assert arabic.headers["content-type"].split(";")[0] == FILES[suffix.group(0)], path
+            continue
+        assert arabic_page_problems(arabic.text) == [], path
+        assert '<html lang="en" dir="ltr">' in english.text and untranslated(english.text), path
