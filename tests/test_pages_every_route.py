@@ -38,7 +38,12 @@ from tests.test_pages_scorecards import returned_and_followed
 from tests.test_sessions import page_routes
 
 pytestmark = pytest.mark.usefixtures("gazetteer")
-FILES = {".pdf": "application/pdf", ".svg": "image/svg+xml", ".json": "application/json", ".cwt": "application/statuslist+cwt"}
+FILES = {
+    ".pdf": "application/pdf",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+    ".cwt": "application/statuslist+cwt",
+}
 
 
 def linked(
