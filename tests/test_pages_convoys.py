@@ -152,6 +152,9 @@ def test_scheduling_a_convoy_from_the_page(
     assert outside.status_code == 422 and list(field_errors(outside.text)) == ["site"]
     too_long = client.post("/convoys", data=SCHEDULE_FORM | {"csrf_token": token, "code": "C" * 65})
     assert too_long.status_code == 422 and list(field_errors(too_long.text)) == ["code"]  # refused, not cut
+    for code in ("CV/2", "CV?2", "CV#2", "-CV2", "CV 2"):  # a code goes into paths and file names
+        odd = client.post("/convoys", data=SCHEDULE_FORM | {"csrf_token": token, "code": code})
+        assert odd.status_code == 422 and list(field_errors(odd.text)) == ["code"], code
 
 
 def test_a_registrar_may_not_schedule_or_close_boarding(

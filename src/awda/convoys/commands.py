@@ -11,6 +11,10 @@ from awda.days import Day, Moment
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
 Uid = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36)]
+# A convoy's code goes into paths (/convoys/{code}) and file names: letters, digits, '.', '_' and '-'.
+ConvoyCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
 
 
 class Command(BaseModel):
@@ -20,7 +24,7 @@ class Command(BaseModel):
 class ConvoyIn(Command):
     """A convoy to schedule: it leaves `site` on `departs_on` and serves every P-code in `destinations`."""
 
-    code: Code
+    code: ConvoyCode
     site: Code
     departs_on: Day
     destinations: list[Code] = Field(min_length=1, max_length=50)

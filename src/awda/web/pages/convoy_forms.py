@@ -30,7 +30,7 @@ FIELD_LIMITS = {
     "guarantor": 200,
 }
 SCHEDULE_MESSAGES = {
-    "code": N_("Give the convoy a code of at most 64 characters."),
+    "code": N_("Give the convoy a code of at most 64 characters: Latin letters, digits, '.', '_' or '-'."),
     "site": N_("Choose one of your sites."),
     "departs_on": N_("Give the day the convoy leaves."),
     "destinations": N_("Give the P-codes of places in the gazetteer, each once, separated by commas."),
