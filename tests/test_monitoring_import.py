@@ -61,7 +61,7 @@ def _breaches_by_source(session: Session) -> dict[str, set[str]]:
 
 @pytest.mark.usefixtures("gazetteer")
 def test_the_scenario_imports_completely_and_idempotently(
-    runtime: Runtime, session: Session, scenario: tuple[Path, FieldFiles]
+    runtime: Runtime, session: Session, scenario: tuple[Path, FieldFiles], tmp_path: Path
 ) -> None:
     folder, files = scenario
     _registry(runtime, session, folder)
@@ -75,6 +75,20 @@ def test_the_scenario_imports_completely_and_idempotently(
     open_due = session.scalars(select(FollowUp.due_on).where(FollowUp.outcome.is_(None))).all()
     # the simulator records every contact made before the scenario ended (a few days after the due date)
     assert all(due > SCENARIO_END - timedelta(days=14) for due in open_due)
+    # the same follow-up with another outcome is refused, naming its row and field
+    with files.followups.open(newline="", encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    changed = next(index for index, row in enumerate(rows) if row["outcome"] == "reached")
+    rows[changed]["outcome"] = "refused"
+    conflicting = tmp_path / "followups.csv"
+    with conflicting.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(ValidationFailed) as refused:
+        importing.import_followups(session, SYSTEM, conflicting)
+    assert (refused.value.row, refused.value.field) == (changed + 2, "outcome")  # the header is line 1
+    assert "reached is recorded already" in refused.value.message
 
 
 @pytest.mark.usefixtures("gazetteer")

@@ -138,7 +138,8 @@ def _arrive(session: Session, actor: Actor, items: list[Row]) -> int:
 
 
 def import_followups(session: Session, actor: Actor, path: Path, on_progress: Progress = None) -> dict[str, int]:
-    """Outcomes of scheduled follow-ups; a follow-up whose outcome is recorded already is skipped."""
+    """Outcomes of scheduled follow-ups. A follow-up whose outcome is recorded already is skipped when the
+    row says the same, and refused (naming the row) when it says another: nothing of the file is written."""
     require(actor, Permission.FOLLOW_UP)
     return import_followup_rows(session, actor, list(file_rows(path, FOLLOWUP_COLUMNS)), on_progress)
 
@@ -171,9 +172,13 @@ def _followup(session: Session, actor: Actor, cells: dict[str, str], number: int
     )
     if followup is None:
         raise ValidationFailed("days_after_arrival", f"no follow-up at day {day} of the arrival on {arrived_on}")
-    if followup.outcome is not None:
-        return 0
     contacted = _optional_date(cells, "contacted_on") or followup.due_on
+    if followup.outcome is not None:  # the same outcome again is skipped; another one is a conflict
+        if followup.outcome != outcome.value:
+            raise ValidationFailed(
+                "outcome", f"{outcome.value} here, but {followup.outcome} is recorded already for day {day}"
+            )
+        return 0
     followup.outcome, followup.contacted_on, followup.recorded_at = outcome.value, contacted, utcnow()
     payload = {"outcome": outcome.value, "days_after_arrival": day, "imported": True}
     record_event(session, actor, "record_followup", "followup", followup.uid, payload, household.site_id)
