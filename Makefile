@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/convoys.py
 	$(BIN)/python bench/survival.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) awda-data .pytest_cache .mypy_cache .ruff_cache
