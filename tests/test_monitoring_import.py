@@ -135,6 +135,10 @@ def test_the_cli_imports_field_files_and_reports_overdue(
     awda("init", "--demo-gazetteer")
     awda("import", "registrations", str(folder / "registrations.csv"), "--json")
     awda("agreements", "import", str(folder / "truth" / "agreements.csv"))
+    for nothing_yet in (["scorecard", "--out", str(folder / "early")], ["survival", "--by", "agreement"]):
+        early = awda("stats", *nothing_yet, expect=2)  # before any arrival: one clear line, no file
+        assert "arrivals: no arrival is recorded yet" in early.stderr, early.stderr
+    assert not (folder / "early").exists()
     done = awda("import", "arrivals", str(files.arrivals), "--json")
     assert json.loads(done.stdout)["arrivals"] == files.counts["arrivals"]
     bad = awda("import", "followups", str(files.arrivals), expect=2)

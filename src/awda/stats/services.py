@@ -68,7 +68,9 @@ def registry_counts(
     if min_verification not in {level.value for level in Verification}:
         raise ValidationFailed("min_verification", "use reported, credible or verified")
     rows = survival_counts(session, CohortQuery(by=by, min_verification=min_verification, as_of=as_of))
-    groups, times, causes, counts = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    if not rows:
+        raise ValidationFailed("arrivals", "no arrival is recorded yet (or none by that date): nothing to count")
+    groups, times, causes, counts = (list(column) for column in zip(*rows, strict=True))
     return CountTable.from_aggregates(groups, times, causes, counts)
 
 
