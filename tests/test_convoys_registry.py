@@ -275,3 +275,32 @@ def test_site_flows_count_departures_moves_and_arrivals_once(runtime: Runtime, s
     assert report["waiting_days"]["overall"]["n"] == 6  # the convoy's three and the three on foot
     withheld = site_flows(site_flows_input(session, SYSTEM, "RUKBAN", TODAY, k=10))
     assert withheld["totals"]["departed"] is None and withheld["by_destination"][0]["total"] is None
+
+
+def test_needs_summed_in_sql_match_the_written_rule_member_by_member(runtime: Runtime, session: Session) -> None:
+    """The list scores each household from SQL aggregates; the rule scores members one by one: they agree."""
+    from awda.convoys.waitlist_rules import VULNERABILITY_WEIGHTS, member_needs, vulnerability
+    from awda.households.importer import import_registrations
+    from awda.households.models import IntentionMember, Person
+    from awda.simulate.scenario import write_scenario
+
+    folder = Path(runtime.settings.data_dir) / "scenario"
+    write_scenario(folder, 120, seed=11)
+    year = 2022  # the scenario's time: its youngest are small children then
+    import_registrations(session, runtime.vault, SYSTEM, folder / "registrations.csv")
+    entries = waitlists.waiting_entries(session, None, year)
+    assert len(entries) > 50 and len({entry.score for entry in entries}) >= 4  # many kinds of household
+    expected: dict[str, tuple[int, set[str]]] = {}
+    members = session.execute(
+        select(Intention.uid, Person.vulnerabilities, Person.birth_year)
+        .join(IntentionMember, IntentionMember.intention_id == Intention.id)
+        .join(Person, Person.id == IntentionMember.person_id)
+    )
+    for intention, flags, birth_year in members.tuples():
+        people, needs = expected.get(intention, (0, set()))
+        expected[intention] = (people + 1, needs | member_needs(flags.split(), birth_year, year))
+    kinds = set().union(*(needs for _people, needs in expected.values()))
+    assert kinds == set(VULNERABILITY_WEIGHTS), kinds  # every kind of need is met somewhere
+    for entry in entries:
+        people, needs = expected[entry.intention_uid]
+        assert (entry.people, entry.score) == (people, vulnerability(needs)), entry.intention_uid

@@ -163,28 +163,32 @@ def intention_for(session: Session, actor: Actor, uid: str) -> dict[str, Any]:
 
 
 def list_households(session: Session, actor: Actor, site_code: str | None, limit: int, offset: int) -> dict[str, Any]:
-    """A page of households in the actor's scope: structure only, no personal fields."""
+    """A page of households in the actor's scope: structure only, no personal fields.
+
+    The count and the skipping run over household ids alone (the site joined only to narrow by its
+    code), and only the page's households are read and their members counted.
+    """
     require(actor, Permission.READ_RECORDS)
-    query = select(Household, Site.code).join(Site, Site.id == Household.site_id)
+    scope = select(Household.id)
     if site_code:
-        query = query.where(Site.code == site_code.upper())
+        scope = scope.join(Site, Site.id == Household.site_id).where(Site.code == site_code.upper())
     if not covers_site(actor, -1):
-        query = query.where(Household.site_id.in_(actor.site_ids))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+        scope = scope.where(Household.site_id.in_(actor.site_ids))
+    total = session.scalar(select(func.count()).select_from(scope.subquery()))
+    page = list(session.scalars(scope.order_by(Household.id).limit(limit).offset(offset)))
     sizes = dict(
         session.execute(
-            select(Person.household_id, func.count())
-            .group_by(Person.household_id)
-            .where(
-                Person.household_id.in_(
-                    query.with_only_columns(Household.id).order_by(Household.id).limit(limit).offset(offset)
-                )
-            )
+            select(Person.household_id, func.count()).where(Person.household_id.in_(page)).group_by(Person.household_id)
         )
         .tuples()
         .all()
     )
-    rows = session.execute(query.order_by(Household.id).limit(limit).offset(offset)).all()
+    rows = session.execute(
+        select(Household, Site.code)
+        .join(Site, Site.id == Household.site_id)
+        .where(Household.id.in_(page))
+        .order_by(Household.id)
+    ).all()
     items = [
         {
             "uid": h.uid,

@@ -11,14 +11,22 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from awda.access.rules import Actor, Permission, Role
 from awda.access.services import require
 from awda.convoys.models import Booking, Convoy, ConvoyDestination
 from awda.convoys.rules import ScheduledConvoy
-from awda.convoys.waitlist_rules import DEFAULT_PRIORITY_DAYS, Placed, Waiting, member_needs, place_all, vulnerability
+from awda.convoys.waitlist_rules import (
+    DEFAULT_PRIORITY_DAYS,
+    VULNERABILITY_WEIGHTS,
+    Placed,
+    Waiting,
+    member_needs,
+    place_all,
+    vulnerability,
+)
 from awda.errors import NotFound
 from awda.households.models import Household, Intention, IntentionMember, Person
 from awda.households.rules import IntentionStatus
@@ -88,16 +96,7 @@ def waiting_entries(
 ) -> list[Waiting]:
     """Every open intention on the lists in scope, with its travelling members' needs scored."""
     base = _open_intentions(scope, origin, destination, statuses).subquery()
-    needs: dict[int, set[str]] = defaultdict(set)
-    people: dict[int, int] = defaultdict(int)
-    members = session.execute(
-        select(IntentionMember.intention_id, Person.vulnerabilities, Person.birth_year)
-        .join(Person, Person.id == IntentionMember.person_id)
-        .join(base, base.c.id == IntentionMember.intention_id)
-    )
-    for intention_id, flags, birth_year in members.tuples():
-        people[intention_id] += 1
-        needs[intention_id] |= member_needs(flags.split(), birth_year, year)
+    members = _members_by_intention(session, base, year)
     rows = session.execute(_open_intentions(scope, origin, destination, statuses)).tuples()
     return [
         Waiting(
@@ -105,16 +104,42 @@ def waiting_entries(
             household_uid=household_uid,
             origin=site_code,
             destination=pcode,
-            people=people[intention_id],
-            score=vulnerability(needs[intention_id]),
+            people=members[intention_id][0],
+            score=vulnerability(members[intention_id][1]),
             declared_on=declared_on,
             earliest_date=max(declared_on, window_start or declared_on),
             travel_group=group or None,
             priority_days=priority_days,
         )
         for intention_id, uid, household_uid, site_code, pcode, declared_on, window_start, group in rows
-        if people[intention_id] > 0
+        if intention_id in members
     ]
+
+
+def _members_by_intention(session: Session, base: Any, year: int) -> dict[int, tuple[int, set[str]]]:
+    """Each open intention's travelling members: how many, and their kinds of need.
+
+    Summed up in SQL, one row per intention: a flag is present when any member has it (a whole word
+    of `vulnerabilities`), and age needs follow from the oldest and the youngest birth year.
+    """
+    padded = literal(" ").concat(Person.vulnerabilities).concat(" ")
+    flags = [
+        func.max(case((padded.like(f"% {flag.replace('_', '/_')} %", escape="/"), 1), else_=0))
+        for flag in VULNERABILITY_WEIGHTS
+    ]
+    query = (
+        select(
+            IntentionMember.intention_id, func.count(), func.min(Person.birth_year), func.max(Person.birth_year), *flags
+        )
+        .join(Person, Person.id == IntentionMember.person_id)
+        .join(base, base.c.id == IntentionMember.intention_id)
+        .group_by(IntentionMember.intention_id)
+    )
+    found: dict[int, tuple[int, set[str]]] = {}
+    for intention_id, people, oldest, youngest, *present in session.execute(query).tuples():
+        recorded = [flag for flag, hit in zip(VULNERABILITY_WEIGHTS, present, strict=True) if hit]
+        found[intention_id] = (people, member_needs(recorded, oldest, year) | member_needs((), youngest, year))
+    return found
 
 
 def upcoming_convoys(
