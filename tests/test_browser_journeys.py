@@ -20,8 +20,7 @@ from awda.households import services
 from awda.runtime import Runtime
 from tests import factories
 from tests.cards_support import card_world
-from tests.conftest import make_user
-from tests.test_browser_pages import check_page, context, sign_in  # noqa: F401 - fixtures shared
+from tests.test_browser_pages import check_page, context, issue_card, signed_in_page  # noqa: F401 - fixtures shared
 from tests.test_pages_scorecards import returned_and_followed
 from tests.test_verify_page import TEXTS as VERDICTS
 from tests.test_verify_page import browser, check, server  # noqa: F401 - fixtures shared with /verify
@@ -67,13 +66,8 @@ def test_issue_print_and_verify_a_card(
     locale: str,
 ) -> None:
     world = card_world(runtime, session)
-    make_user(session, f"coordinator-{locale}", "coordinator", ("RUKBAN",))
-    page = context.new_page()
-    sign_in(page, server, f"coordinator-{locale}")
-    page.goto(f"{server}/households/{world.household.household_uid}")
-    page.select_option("#person", world.head)
-    page.click("form[action='/cards'] button")
-    page.wait_for_url("**/cards/*?done=issued")
+    page = signed_in_page(context, server, session, f"coordinator-{locale}", "coordinator")
+    issue_card(page, server, world)
     pdf = page.get_attribute("a[href$='/card.pdf']", "href")
     assert pdf is not None
     text = printed_card_text(page, f"{server}{pdf}")
@@ -99,9 +93,7 @@ def test_read_a_scorecard_with_its_plots(
 ) -> None:
     returned_and_followed(runtime, session, count=5)  # fifteen people: above the installation's k of 10
     services.register_household(session, runtime.vault, SYSTEM, factories.household())  # not returned: not counted
-    make_user(session, f"analyst-{locale}", "analyst", ())
-    page = context.new_page()
-    sign_in(page, server, f"analyst-{locale}")
+    page = signed_in_page(context, server, session, f"analyst-{locale}", "analyst", ())
     page.click("nav a[href='/scorecards']")
     check_page(page, locale, "scorecards")
     page.click("main a[href^='/scorecards/agreement-']")

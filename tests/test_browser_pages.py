@@ -27,7 +27,7 @@ from awda.convoys.commands import ConvoyIn
 from awda.households import intentions, services
 from awda.runtime import Runtime
 from tests import factories
-from tests.cards_support import card_world
+from tests.cards_support import CardWorld, card_world
 from tests.conftest import PASSWORD, make_user
 from tests.test_pages_households import _pair
 from tests.test_verify_page import TIMEOUT_MS, browser, server  # noqa: F401 - fixtures shared with /verify
@@ -93,6 +93,24 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("form.form button[type=submit]")
     page.wait_for_url(f"{base}/home")
+
+
+def signed_in_page(
+    context: BrowserContext, base: str, session: Session, username: str, role: str, sites: tuple[str, ...] = ("RUKBAN",)
+) -> Page:
+    """A new page of a new user with this role and these sites, signed in."""
+    make_user(session, username, role, sites)
+    page = context.new_page()
+    sign_in(page, base, username)
+    return page
+
+
+def issue_card(page: Page, base: str, world: CardWorld) -> None:
+    """Issue a card to the household's head from its page, as a coordinator does; ends on the card's page."""
+    page.goto(f"{base}/households/{world.household.household_uid}")
+    page.select_option("#person", world.head)
+    page.click("form[action='/cards'] button")
+    page.wait_for_url("**/cards/*?done=issued")
 
 
 def fill_household(page: Page) -> None:
@@ -215,13 +233,8 @@ def test_issue_and_revoke_a_card_then_board_a_convoy(
     locale: str,
 ) -> None:
     world = card_world(runtime, session)
-    make_user(session, f"coordinator-{locale}", "coordinator", ("RUKBAN",))
-    page = context.new_page()
-    sign_in(page, server, f"coordinator-{locale}")
-    page.goto(f"{server}/households/{world.household.household_uid}")
-    page.select_option("#person", world.head)
-    page.click("form[action='/cards'] button")
-    page.wait_for_url("**/cards/*?done=issued")
+    page = signed_in_page(context, server, session, f"coordinator-{locale}", "coordinator")
+    issue_card(page, server, world)
     assert page.get_attribute("[data-card-status]", "data-card-status") == "valid"
     check_page(page, locale, "card")
     page.click("a[href$='/revoke']")
