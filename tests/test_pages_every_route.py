@@ -13,13 +13,16 @@ from datetime import date
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from awda.access.services import SYSTEM
+from awda.audit.models import Event
 from awda.cards import services as cards
 from awda.cards.keys import create_issuer_key
 from awda.convoys import services as convoys
 from awda.convoys.commands import ConvoyIn
+from awda.monitoring.models import FollowUp
 from awda.runtime import Runtime
 from tests.cards_support import AGREEMENT, consenting_household
 from tests.test_pages_households import (
@@ -61,8 +64,9 @@ def every_record(
     client: TestClient,  # noqa: F811
     runtime: Runtime,
     session: Session,
-) -> dict[str, str]:
-    """One real record behind each route: a route's path, then the page to open for it."""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """One real record behind each route: each GET route's page to open, and the records' ids by the
+    path their routes start with."""
     returned_and_followed(runtime, session)  # an agreement, returned households, follow-ups, two arrests
     create_issuer_key(session, runtime.vault, SYSTEM, runtime.settings.card_issuer)
     holder = consenting_household(runtime, session, ("card", "card_name"))
@@ -84,6 +88,25 @@ def every_record(
     slug = linked(client, "/scorecards", r'href="/scorecards/(agreement-[^"/]+)"')
     incident = linked(client, "/incidents", r'href="/incidents/([0-9a-f-]{36})"')
     card_id = str(card.card_id)
+    followup = session.scalar(select(FollowUp.uid).order_by(FollowUp.id).limit(1))
+    assert holder.intention_uid is not None and followup is not None
+    ids = {
+        "/cards/": card_id,
+        "/convoys/": "CV-ALL",
+        "/followups/": followup,
+        "/households/": holder.household_uid,
+        "/incidents/": incident,
+        "/intentions/": holder.intention_uid,
+        "/linkage/merges/": merge.group(1),
+        "/linkage/": pair,
+    }
+    return ids_free_pages(card_id, holder.household_uid, household, incident, merge.group(1), pair, slug), ids
+
+
+def ids_free_pages(
+    card_id: str, holder: str, household: str, incident: str, merge: str, pair: str, slug: str
+) -> dict[str, str]:
+    """The page to open for each GET route with parameters."""
     return {
         "/cards/{uid}": f"/cards/{card_id}",
         "/cards/{uid}/card.pdf": f"/cards/{card_id}/card.pdf",
@@ -91,10 +114,10 @@ def every_record(
         "/convoys/{code}": "/convoys/CV-ALL",
         "/convoys/{code}/depart": "/convoys/CV-ALL/depart",
         "/convoys/{code}/manifest.pdf": "/convoys/CV-ALL/manifest.pdf",
-        "/households/{uid}": f"/households/{holder.household_uid}",
+        "/households/{uid}": f"/households/{holder}",
         "/households/{uid}/consent/withdraw": f"/households/{household}/consent/withdraw",
         "/incidents/{uid}": f"/incidents/{incident}",
-        "/linkage/merges/{uid}/undo": f"/linkage/merges/{merge.group(1)}/undo",
+        "/linkage/merges/{uid}/undo": f"/linkage/merges/{merge}/undo",
         "/linkage/{uid}": f"/linkage/{pair}",
         "/scorecards/{slug}": f"/scorecards/{slug}",
         "/scorecards/{slug}/{plot}.svg": f"/scorecards/{slug}/survival.svg",
@@ -108,7 +131,7 @@ def test_every_page_opens_in_both_languages(
     runtime: Runtime,
     session: Session,
 ) -> None:
-    records = every_record(client, runtime, session)
+    records, _ids = every_record(client, runtime, session)
     routes = sorted({path for method, path in page_routes(app) if method == "GET"})
     unlisted = [path for path in routes if "{" in path and path not in records]
     assert unlisted == [], "add a record to open for each new page route"
@@ -122,3 +145,37 @@ def test_every_page_opens_in_both_languages(
             continue
         assert arabic_page_problems(arabic.text) == [], path
         assert '<html lang="en" dir="ltr">' in english.text and untranslated(english.text), path
+
+
+def route_path(route: str, ids: dict[str, str]) -> str:
+    """`route` with its parameters filled from the record whose path prefix is the longest match."""
+    prefix = max((start for start in ids if route.startswith(start)), key=len, default=None)
+    path = route.replace("{kind}", "departures")
+    if prefix is not None:
+        path = re.sub(r"\{(uid|code)\}", ids[prefix], path)
+    assert "{" not in path, f"add a record for {route}"
+    return path
+
+
+def test_every_form_refuses_a_forged_token_or_a_foreign_origin_and_does_nothing(
+    app: FastAPI,  # noqa: F811
+    client: TestClient,  # noqa: F811
+    runtime: Runtime,
+    session: Session,
+) -> None:
+    _records, ids = every_record(client, runtime, session)
+    token = token_of(client.get("/profile"))
+    forms = sorted({path for method, path in page_routes(app) if method == "POST"} - {"/verify"})
+    assert len(forms) > 20 and "/logout" in forms
+    events = session.scalar(select(func.count()).select_from(Event))
+    for route in forms:
+        path = route_path(route, ids)
+        forged = client.post(path, data={"csrf_token": token[:-3] + "abc", "version": "1"}, headers=ARABIC)
+        foreign = client.post(path, data={"csrf_token": token}, headers={"Origin": "https://elsewhere.example"})
+        opaque = client.post(path, data={"csrf_token": token}, headers={"Origin": "null"})
+        for refused in (forged, foreign, opaque):
+            assert refused.status_code == 403, (route, refused.status_code)
+        assert arabic_page_problems(forged.text) == [], route
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Event)) == events  # nothing was done, not even a read
+    assert client.get("/home").status_code == 200  # still signed in: /logout refused too

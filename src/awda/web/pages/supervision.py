@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
@@ -110,15 +111,22 @@ def escalate_confirmation(
 def escalate(
     request: Request,
     session: SessionDep,
+    runtime: RuntimeDep,
     actor: PageActor,
-    after_days: Annotated[int, Form(ge=1, le=MAX_DAYS)],
+    after_days: Annotated[str, Form(max_length=8)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Mark the households not reached for too long as escalated (once per follow-up due); then say how many."""
+    """Mark the households not reached for too long as escalated (once per follow-up due); then say how many.
+
+    The form is checked before its fields, so a forged one is refused the same way whatever it holds.
+    """
     check_form(request, csrf_token)
+    days, errors = _days(after_days, runtime.settings.followup_escalate_days)
+    if errors:  # only a form not made by our page gets here: show the list, with the field's problem
+        return RedirectResponse(f"/followups/unreached?after_days={quote(after_days[:8])}", status_code=303)
     try:
-        escalated = followups.escalate_unreached(session, actor, date.today(), after_days)
+        escalated = followups.escalate_unreached(session, actor, date.today(), days)
     except PermissionDenied:
         return forbidden(request, actor)
-    target = f"/followups/unreached?after_days={after_days}&escalated={len(escalated)}"
+    target = f"/followups/unreached?after_days={days}&escalated={len(escalated)}"
     return RedirectResponse(target, status_code=303)
