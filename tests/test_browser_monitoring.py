@@ -1,17 +1,17 @@
-"""Monitoring after return in Debian's Chromium, in Arabic and in English: a monitor records an incident
-from the household page, finds it on the incident list with a filter and opens it; a coordinator gives
-the household's follow-ups to that monitor and escalates the households not reached, through the
-confirmation page. On every page the direction, no untranslated text, and an axe-core check.
+"""Monitoring after return in Debian's Chromium, in Arabic and in English: a monitor records the arrival
+of a household that returned on its own from its page (which schedules its follow-ups), records an
+incident from the household page, finds it on the incident list with a filter and opens it; a
+coordinator gives the household's follow-ups to that monitor and escalates the households not reached,
+through the confirmation page. On every page the direction, no untranslated text, and an axe-core check.
 
-Monitors record contacts and incidents; giving follow-ups away and escalating is the coordinators' work
-(`assign_followups`), so the second half signs in as a coordinator. SQLite only, as
-tests/test_browser_pages.py; the same pages run on both engines in tests/test_pages_followups.py and
-tests/test_pages_incidents.py. AWDA_SCREENSHOTS=<folder> saves a screenshot of each page.
+Monitors record arrivals, contacts and incidents; giving follow-ups away and escalating is the
+coordinators' work (`assign_followups`), so the second half signs in as a coordinator. SQLite only, as
+tests/test_browser_pages.py; the same pages run on both engines in tests/test_pages_arrivals.py,
+tests/test_pages_followups.py and tests/test_pages_incidents.py. AWDA_SCREENSHOTS=<folder> saves a
+screenshot of each page.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 from awda.access.services import SYSTEM
 from awda.households import services
 from awda.monitoring import followups
-from awda.monitoring.arrivals import record_arrival
-from awda.monitoring.commands import ArrivalIn
 from awda.runtime import Runtime
 from tests import factories
 from tests.conftest import make_user
@@ -35,11 +33,20 @@ pytestmark = [
 ]
 
 
-def _returned_household(runtime: Runtime, session: Session) -> str:
-    registered = services.register_household(session, runtime.vault, SYSTEM, factories.household())
-    arrival = ArrivalIn(household_uid=registered.household_uid, arrived_on=date(2025, 1, 10), place="C4301")
-    record_arrival(session, SYSTEM, arrival)
-    return registered.household_uid
+def _record_the_arrival(page: Page, server: str, locale: str, household: str) -> None:  # noqa: F811
+    """Through the household page's form: every member and the intention's destination are the defaults."""
+    page.goto(f"{server}/households/{household}")
+    assert page.locator("#followups").count() == 0
+    page.click("#record-arrival summary")
+    assert page.locator("input[name=arrival_members]:checked").count() == 3
+    assert page.input_value("#arrival_place") == "C4301"
+    page.fill("#arrival_on", "2025-01-10")
+    check_page(page, locale, "household-arrival")
+    page.click("#record-arrival button[type=submit]")
+    page.wait_for_url("**?done=arrived&scheduled=5#followups")
+    assert page.locator(".notice[role=status]").count() == 1
+    assert page.locator("#followups form[action$='/outcome']").count() == 5  # the default schedule
+    check_page(page, locale, "household-arrived")
 
 
 def _record_and_find_an_incident(page: Page, server: str, locale: str, household: str) -> None:  # noqa: F811
@@ -72,11 +79,13 @@ def test_incidents_assignment_and_escalation(
     session: Session,
     locale: str,
 ) -> None:
-    household = _returned_household(runtime, session)
+    household = services.register_household(session, runtime.vault, SYSTEM, factories.household()).household_uid
     make_user(session, f"monitor-m-{locale}", "monitor", ("RUKBAN",))
     make_user(session, f"coordinator-m-{locale}", "coordinator", ("RUKBAN",))
     page = context.new_page()
     sign_in(page, server, f"monitor-m-{locale}")
+    _record_the_arrival(page, server, locale, household)
+    assert len(followups.followups_of_household(session, SYSTEM, household)) == 5
     _record_and_find_an_incident(page, server, locale, household)
 
     coordinating = browser.new_context(locale=locale, viewport=VIEWPORT)  # type: ignore[arg-type]

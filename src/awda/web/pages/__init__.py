@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from awda.web.pages.arrivals import router as arrivals_router
 from awda.web.pages.auth import FormRefused, SignInRequired, sign_in_redirect
 from awda.web.pages.cards import router as cards_router
 from awda.web.pages.convoys import router as convoys_router
@@ -35,7 +36,7 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     # /households/new before /households/{uid}
     signed_in = (registration_router, households_router, members_router, intentions_router, waitlists_router)
-    monitoring = (incidents_router, followups_router, supervision_router)
+    monitoring = (arrivals_router, incidents_router, followups_router, supervision_router)
     others = (convoys_router, cards_router, *monitoring, scorecards_router, linkage_router)
     for router in (*signed_in, *others):
         app.include_router(router)

@@ -21,6 +21,7 @@ from awda.errors import Conflict, NotFound, PermissionDenied, StaleVersion, Vali
 from awda.households import services
 from awda.households.rules import DOCUMENT_TYPES
 from awda.web.deps import SessionDep, VaultDep
+from awda.web.pages.arrival_form import ArrivalForm
 from awda.web.pages.auth import PageActor, check_form
 from awda.web.pages.cards import cards_of_members
 from awda.web.pages.followups import OUTCOMES, assignable_monitors, followups_for_page
@@ -45,6 +46,7 @@ DONE = {
     "consent_withdrawn": N_("All consent is withdrawn, and the open intentions with it."),
     "followup": N_("The follow-up is recorded."),
     "assigned": N_("The household's open follow-ups are given to the monitor."),
+    "arrived": N_("The arrival is recorded."),
 }
 NEEDS_CONSENT = N_("The household must consent to movement and have no other active intention.")
 PROBLEMS = {
@@ -156,6 +158,7 @@ def household_context(session: SessionDep, vault: VaultDep, actor: Actor, uid: s
         "may_register": may(actor, Permission.REGISTER) and open_record,
         "may_issue": may(actor, Permission.ISSUE_CARDS) and consent is not None and "card" in consent["purposes"],
         "may_record_incident": may(actor, Permission.RECORD_INCIDENTS) and open_record,
+        "may_record_arrival": may(actor, Permission.RECORD_ARRIVALS) and open_record,
         "may_follow_up": may(actor, Permission.FOLLOW_UP) and open_record,
         "may_assign": may(actor, Permission.ASSIGN_FOLLOWUPS) and open_record,
     }
@@ -174,6 +177,7 @@ def _empty_forms(household: dict[str, Any]) -> dict[str, Any]:
         "consent_form": {"chosen": chosen, "errors": {}},
         "incident": {"values": {"occurred_on": today, "date_precision": "day"}, "members": [], "errors": {}},
         "assign": {"value": "", "errors": {}},
+        "arrival": ArrivalForm.blank(household),
         "today": today,
         "focus": "",
     }
@@ -183,7 +187,7 @@ def household_again(
     request: Request, session: SessionDep, vault: VaultDep, actor: Actor, uid: str, refused: dict[str, Any]
 ) -> Response:
     """The household page again (422) with one refused form: its values kept, its problems next to its fields."""
-    context = household_context(session, vault, actor, uid) | {"done": None, "problem": None}
+    context = household_context(session, vault, actor, uid) | {"done": None, "problem": None, "scheduled": None}
     return render_page(request, actor, "household.html", context | refused, 422)
 
 
@@ -196,13 +200,15 @@ def household_page(
     uid: str,
     done: Annotated[str, Query(max_length=16)] = "",
     problem: Annotated[str, Query(max_length=16)] = "",
+    scheduled: Annotated[int | None, Query(ge=0, le=1000)] = None,
 ) -> Response:
     """One household: members (names isolated for mixed scripts), consent, intentions and their actions."""
     try:
         context = household_context(session, vault, actor, uid)
     except NotFound:
         return not_found(request, actor)
-    notes = {"done": DONE.get(done), "problem": PROBLEMS.get(problem)}
+    notes: dict[str, Any] = {"done": DONE.get(done), "problem": PROBLEMS.get(problem)}
+    notes["scheduled"] = scheduled if done == "arrived" else None  # how many follow-ups the arrival added
     return render_page(request, actor, "household.html", context | notes)
 
 
