@@ -26,7 +26,7 @@ from tests.test_import import household_rows, write_csv
 pytestmark = pytest.mark.usefixtures("gazetteer")
 # Query parameters may carry only these: anything else in a URL lands in access logs and browser history.
 ALLOWED_QUERY = {"agreement", "as_of", "hours", "level", "limit", "monitor", "offset", "parent", "site", "today"}
-ALLOWED_QUERY |= {"type", "verification", "week"}
+ALLOWED_QUERY |= {"type", "verification", "week", "since", "until"}  # incidents by date: no person in them
 PERSONAL_WORDS = ("name", "phone", "document", "birth", "email", "address", "pin", "password", "reference")
 
 
