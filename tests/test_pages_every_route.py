@@ -179,3 +179,31 @@ def test_every_form_refuses_a_forged_token_or_a_foreign_origin_and_does_nothing(
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Event)) == events  # nothing was done, not even a read
     assert client.get("/home").status_code == 200  # still signed in: /logout refused too
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/households?offset=abc", 422),
+        ("/convoys?offset=-1", 422),
+        ("/waitlists/RUKBAN/C4301?offset=zz", 422),
+        ("/profile?saved=" + "x" * 10, 422),
+        ("/households?site=" + "x" * 100, 422),
+        ("/no-such-page", 404),
+        ("/households/new/extra", 404),
+    ],
+)
+def test_an_address_a_page_does_not_understand_is_a_page_in_the_users_language(
+    client: TestClient,  # noqa: F811
+    session: Session,
+    path: str,
+    status: int,
+) -> None:
+    sign_in(client, session, f"reg-bad-{status}", "registrar")
+    arabic, english = client.get(path, headers=ARABIC), client.get(path, headers=ENGLISH)
+    assert arabic.status_code == english.status_code == status
+    assert arabic.headers["content-type"].startswith("text/html") and arabic_page_problems(arabic.text) == []
+    assert "xxxxxxxxxx" not in arabic.text  # the input is never echoed back
+    assert ("The address was not understood" if status == 422 else "There is no page at this address") in english.text
+    api = client.get("/api/v1/no-such-thing", headers=ENGLISH)  # the API still answers problem+json
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

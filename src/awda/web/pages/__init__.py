@@ -13,6 +13,7 @@ from awda.web.pages.followups import router as followups_router
 from awda.web.pages.households import router as households_router
 from awda.web.pages.incidents import router as incidents_router
 from awda.web.pages.intentions import router as intentions_router
+from awda.web.pages.labels import N_
 from awda.web.pages.landing import router as landing_router
 from awda.web.pages.linkage import router as linkage_router
 from awda.web.pages.members import router as members_router
@@ -42,7 +43,30 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_exception_handler(FormRefused, _form_refused)
+    app.state.page_error = page_error
 
 
 def _form_refused(request: Request, _error: Exception) -> Response:
     return render(request, "refused.html", status_code=403)
+
+
+# What a page says for an error no handler turned into a page of its own (web/problems.py calls it).
+NO_PAGE = (N_("Not found"), N_("There is no page at this address. Check it, or start again from the start page."))
+PAGE_ERRORS = {
+    404: NO_PAGE,
+    405: NO_PAGE,
+    422: (
+        N_("The address was not understood"),
+        N_("Part of this address or form is not what the page expects, so nothing was done. Go back and try again."),
+    ),
+}
+UNEXPECTED = (
+    N_("Something went wrong"),
+    N_("The page could not be shown; nothing more was done. The error has been logged for the administrators."),
+)
+
+
+def page_error(request: Request, status: int) -> Response:
+    """An error as a page in the visitor's language: never a traceback, never the input echoed back."""
+    title, message = PAGE_ERRORS.get(status) or (PAGE_ERRORS[422] if status < 500 else UNEXPECTED)
+    return render(request, "error.html", {"title": title, "message": message}, status_code=status)
