@@ -94,52 +94,54 @@ def waiting_entries(
     statuses: Sequence[str] = WAITING,
     priority_days: int = DEFAULT_PRIORITY_DAYS,
 ) -> list[Waiting]:
-    """Every open intention on the lists in scope, with its travelling members' needs scored."""
-    base = _open_intentions(scope, origin, destination, statuses).subquery()
-    members = _members_by_intention(session, base, year)
-    rows = session.execute(_open_intentions(scope, origin, destination, statuses)).tuples()
-    return [
-        Waiting(
-            intention_uid=uid,
-            household_uid=household_uid,
-            origin=site_code,
-            destination=pcode,
-            people=members[intention_id][0],
-            score=vulnerability(members[intention_id][1]),
-            declared_on=declared_on,
-            earliest_date=max(declared_on, window_start or declared_on),
-            travel_group=group or None,
-            priority_days=priority_days,
-        )
-        for intention_id, uid, household_uid, site_code, pcode, declared_on, window_start, group in rows
-        if intention_id in members
-    ]
+    """Every open intention on the lists in scope, with its travelling members' needs scored.
 
-
-def _members_by_intention(session: Session, base: Any, year: int) -> dict[int, tuple[int, set[str]]]:
-    """Each open intention's travelling members: how many, and their kinds of need.
-
-    Summed up in SQL, one row per intention: a flag is present when any member has it (a whole word
-    of `vulnerabilities`), and age needs follow from the oldest and the youngest birth year.
+    One query, one row per intention: its members summed up in SQL (how many; a flag is present when
+    any member has it, as a whole word of `vulnerabilities`; age needs from the oldest and the
+    youngest birth year), then scored by the written rule (`waitlist_rules`).
     """
+    query = _open_intentions(scope, origin, destination, statuses)
     padded = literal(" ").concat(Person.vulnerabilities).concat(" ")
     flags = [
         func.max(case((padded.like(f"% {flag.replace('_', '/_')} %", escape="/"), 1), else_=0))
         for flag in VULNERABILITY_WEIGHTS
     ]
-    query = (
-        select(
-            IntentionMember.intention_id, func.count(), func.min(Person.birth_year), func.max(Person.birth_year), *flags
-        )
+    grouped = (
+        query.add_columns(func.count(), func.min(Person.birth_year), func.max(Person.birth_year), *flags)
+        .join(IntentionMember, IntentionMember.intention_id == Intention.id)
         .join(Person, Person.id == IntentionMember.person_id)
-        .join(base, base.c.id == IntentionMember.intention_id)
-        .group_by(IntentionMember.intention_id)
+        .group_by(*query.selected_columns)
     )
-    found: dict[int, tuple[int, set[str]]] = {}
-    for intention_id, people, oldest, youngest, *present in session.execute(query).tuples():
+    entries = []
+    for (
+        _intention_id,
+        uid,
+        household_uid,
+        site_code,
+        pcode,
+        declared_on,
+        window_start,
+        group,
+        *members,
+    ) in session.execute(grouped).tuples():
+        people, oldest, youngest, *present = members
         recorded = [flag for flag, hit in zip(VULNERABILITY_WEIGHTS, present, strict=True) if hit]
-        found[intention_id] = (people, member_needs(recorded, oldest, year) | member_needs((), youngest, year))
-    return found
+        needs = member_needs(recorded, oldest, year) | member_needs((), youngest, year)
+        entries.append(
+            Waiting(
+                intention_uid=uid,
+                household_uid=household_uid,
+                origin=site_code,
+                destination=pcode,
+                people=people,
+                score=vulnerability(needs),
+                declared_on=declared_on,
+                earliest_date=max(declared_on, window_start or declared_on),
+                travel_group=group or None,
+                priority_days=priority_days,
+            )
+        )
+    return entries
 
 
 def upcoming_convoys(
