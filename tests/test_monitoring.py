@@ -14,8 +14,8 @@ from awda.agreements.services import create_agreement
 from awda.audit.models import Event
 from awda.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from awda.households.services import Registered, register_household
-from awda.monitoring import cohorts, followups, incidents
-from awda.monitoring.arrivals import record_arrival
+from awda.monitoring import cohorts, followups, incidents, rules
+from awda.monitoring.arrivals import arrivals_of_household, record_arrival
 from awda.monitoring.commands import ArrivalIn, FollowUpOutcomeIn, IncidentIn, PersonRef, ReporterIn
 from awda.monitoring.models import FollowUp
 from awda.monitoring.rules import parse_schedule
@@ -294,3 +294,17 @@ def test_the_api_records_a_return_and_its_follow_up_and_guards_the_reporter(runt
         assert named.json()["reporter"]["name"] == REPORTER
         bad = client.post(f"{API}/monitoring/incidents", json=incident | {"type": "rumour"}, headers=monitor)
         assert problem(bad, 422)["errors"][0]["field"].endswith("type")
+
+
+def test_an_arrival_cannot_be_in_the_future_but_may_precede_registration(runtime: Runtime, session: Session) -> None:
+    today = date(2026, 3, 10)
+    assert rules.arrival_day_problem(today + timedelta(days=1), today) is None  # tomorrow: time zones east of UTC
+    assert rules.arrival_day_problem(today + timedelta(days=2), today) == "is in the future"
+    assert rules.arrival_day_problem(date(2001, 1, 1), today) is None
+    registered = _household(runtime, session)
+    later = ArrivalIn(
+        household_uid=registered.household_uid, arrived_on=date.today() + timedelta(days=30), place="C4301"
+    )
+    with pytest.raises(ValidationFailed, match="arrived_on: is in the future"):
+        record_arrival(session, SYSTEM, later)
+    assert arrivals_of_household(session, SYSTEM, registered.household_uid) == []

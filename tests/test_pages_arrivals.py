@@ -6,7 +6,7 @@ written, the roles that may not record and the households outside the user's sit
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -120,7 +120,12 @@ def test_each_refused_arrival_comes_back_next_to_its_field_in_arabic(
     refused: dict[str, list[dict[str, Any]]] = {
         "arrival_members": [{"arrival_members": []}, {"arrival_members": ["7"]}],
         "arrival_place": [{"arrival_place": "C9999"}, {"arrival_place": ""}],
-        "arrival_on": [{"arrival_on": "2025-02-30"}, {"arrival_on": "2300-01-01"}, {"arrival_on": ""}],
+        "arrival_on": [
+            {"arrival_on": "2025-02-30"},
+            {"arrival_on": "2300-01-01"},
+            {"arrival_on": ""},
+            {"arrival_on": (date.today() + timedelta(days=10)).isoformat()},  # not yet
+        ],
         "arrival_agreement": [{"arrival_agreement": "NO-SUCH-AGREEMENT"}],
         "arrival_intention": [{"arrival_intention": "fly"}],
     }

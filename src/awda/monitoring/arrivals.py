@@ -19,7 +19,7 @@ from awda.households.services import load_household, place_ids_for
 from awda.ids import new_uid
 from awda.monitoring.commands import ArrivalIn
 from awda.monitoring.models import Arrival, FollowUp
-from awda.monitoring.rules import followup_dates, parse_schedule
+from awda.monitoring.rules import arrival_day_problem, followup_dates, parse_schedule
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,9 @@ def record_arrival(session: Session, actor: Actor, command: ArrivalIn) -> Record
 
 def arrive(session: Session, actor: Actor, household: Household, command: ArrivalIn) -> Recorded:
     """The body of `record_arrival`, inside the caller's transaction (imports add many)."""
+    problem = arrival_day_problem(command.arrived_on, date.today())
+    if problem is not None:
+        raise ValidationFailed("arrived_on", problem)
     agreement = agreement_for(session, command.agreement)
     place_id = _place_id(session, command.place)
     persons = _members(session, household, command.member_indexes)

@@ -180,6 +180,13 @@ def parse_schedule(text: str) -> tuple[int, ...]:
         raise ValidationFailed("followup_days", "whole numbers of days separated by commas") from error
 
 
+def arrival_day_problem(arrived_on: date, today: date) -> str | None:
+    """Why a day cannot be an arrival: it has not come yet (after tomorrow: a day of slack for time zones
+    east of UTC). An arrival before registration is possible: people who returned on their own are
+    registered when monitors meet them."""
+    return "is in the future" if arrived_on > today + timedelta(days=1) else None
+
+
 def followup_dates(arrived_on: date, days: Sequence[int]) -> list[tuple[int, date]]:
     return [(day, arrived_on + timedelta(days=day)) for day in days]
 

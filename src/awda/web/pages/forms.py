@@ -58,7 +58,7 @@ FIELD_MESSAGES = {
     "source": N_("Choose the source from the list."),
     "verification": N_("Choose how far the report has been checked."),
     "persons": N_("Choose at least one member affected."),
-    "arrived_on": N_("Give the day of arrival, a real date."),
+    "arrived_on": N_("Give the day of arrival: a real date, not in the future."),
     "member_indexes": N_("Choose at least one member of the household."),
     "agreement": N_("Choose an agreement from the list, or none."),
     "intention": N_("Choose what the household did."),
