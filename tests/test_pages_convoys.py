@@ -9,9 +9,11 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from awda.access.services import SYSTEM
+from awda.audit.models import Event
 from awda.convoys import booking, checkin, waitlists
 from awda.convoys import services as convoys
 from awda.convoys.commands import CheckInIn, ConvoyIn, PlanWeekIn
@@ -235,6 +237,17 @@ def test_the_missed_arrival_alarm_lists_convoys_whose_people_have_not_arrived(
     english = client.get("/convoys/missing", headers=ENGLISH).text
     row = english[english.index('data-missing="CV-LATE"') :]
     assert re.search(r"<td>3</td>\s*<td>1</td>", row)  # three people of one household
+    assert 'data-alarm="none"' in row and 'action="/convoys/missing"' not in english  # monitors do not raise it
+    assert client.post("/convoys/missing", data={"csrf_token": token_of(alarm)}).status_code == 403
+    sign_in(client, session, "coord-missing", "coordinator")
+    shown = client.get("/convoys/missing", headers=ARABIC)
+    raised = client.post("/convoys/missing", data={"csrf_token": token_of(shown)})
+    assert raised.status_code == 303 and raised.headers["location"] == "/convoys/missing?done=alarm"
+    again = client.get(raised.headers["location"], headers=ARABIC)
+    assert arabic_page_problems(again.text) == [] and 'data-alarm="raised"' in again.text
+    client.post("/convoys/missing", data={"csrf_token": token_of(again)})  # once per convoy: no second event
+    alarms = select(func.count()).select_from(Event).where(Event.action == "missed_arrival_alarm")
+    assert session.scalar(alarms) == 1
     page = client.get("/convoys/CV-LATE")
     client.post("/convoys/CV-LATE/arrivals", data={"csrf_token": token_of(page), "persons": late.person_uids})
     assert "data-missing=" not in client.get("/convoys/missing").text

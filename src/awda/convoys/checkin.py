@@ -206,6 +206,7 @@ def missed_arrivals(
                 convoy.alarm_raised_at = now
                 payload = {"hours": hours}
                 record_event(session, actor, "missed_arrival_alarm", "convoy", convoy.code, payload, convoy.site_id)
+            entry["alarm_raised_at"] = convoy.alarm_raised_at.isoformat() if convoy.alarm_raised_at else None
     items = list(convoys.values())
     return {
         "hours": hours,

@@ -46,6 +46,7 @@ PROBLEMS = {
     "departed": N_("Boarding of this convoy is closed already: it has left. Nothing was changed."),
 }
 CHECK_IN_KINDS = ("departures", "arrivals")
+DoneQuery = Annotated[str, Query(max_length=16)]
 
 
 def may_schedule(actor: Actor) -> bool:
@@ -120,15 +121,40 @@ def schedule(request: Request, session: SessionDep, actor: PageActor, posted: Po
 
 
 @router.get("/convoys/missing")
-def missing(request: Request, session: SessionDep, runtime: RuntimeDep, actor: PageActor) -> Response:
+def missing(
+    request: Request, session: SessionDep, runtime: RuntimeDep, actor: PageActor, done: DoneQuery = ""
+) -> Response:
     """The missed-arrival alarm, as the API reports it: who left more than the alarm's hours ago, not arrived."""
     try:
         report = checkin.missed_arrivals(session, actor, runtime.settings.arrival_alarm_hours)
     except PermissionDenied:
         return forbidden(request, actor)
     convoys = [_missing_row(entry) for entry in report["convoys"]]
-    context = {"hours": report["hours"], "convoys": convoys, "total": report["total"]}
+    context = {
+        "hours": report["hours"],
+        "convoys": convoys,
+        "total": report["total"],
+        "may_raise": may(actor, Permission.MOVE_INTENTION),
+        "done": done == "alarm",
+    }
     return render_page(request, actor, "convoys_missing.html", context)
+
+
+@router.post("/convoys/missing")
+def raise_alarm(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: PageActor,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Record the alarm for every convoy listed (once each, an event for the log), as `--raise-alarm` does."""
+    check_form(request, csrf_token)
+    try:
+        checkin.missed_arrivals(session, actor, runtime.settings.arrival_alarm_hours, raise_alarm=True)
+    except PermissionDenied:
+        return forbidden(request, actor)
+    return RedirectResponse("/convoys/missing?done=alarm", status_code=303)
 
 
 def _missing_row(entry: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +166,7 @@ def _missing_row(entry: dict[str, Any]) -> dict[str, Any]:
         "left_at": min(datetime.fromisoformat(person["departed_at"]) for person in persons),
         "people": len(persons),
         "households": len({person["household"] for person in persons}),
+        "alarm_raised_at": datetime.fromisoformat(entry["alarm_raised_at"]) if entry.get("alarm_raised_at") else None,
     }
 
 
