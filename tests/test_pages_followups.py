@@ -173,3 +173,16 @@ def test_monitors_read_the_unreached_list_and_only_coordinators_escalate(
     assert not any(item["escalated"] for item in followups.followups_of_household(session, SYSTEM, household))
     sign_in(client, session, "reg-unreached", "registrar")
     assert client.get("/followups/unreached").status_code == 403
+
+
+def test_the_unreached_list_is_paged_fifty_at_a_time(client: TestClient, runtime: Runtime, session: Session) -> None:  # noqa: F811
+    households = {_returned(runtime, session) for _ in range(51)}
+    sign_in(client, session, "mon-unreached-pages", "monitor")
+    first = client.get("/followups/unreached", headers=ENGLISH).text
+    shown = set(re.findall(r'href="/households/([0-9a-f-]{36})#followups"', first))
+    assert len(shown) == 50 and "1 to 50 of 51" in first
+    following = re.search(r'href="(/followups/unreached\?after_days=45&amp;offset=50)"', first)
+    assert following is not None
+    last = client.get(following.group(1).replace("&amp;", "&"), headers=ENGLISH).text
+    rest = set(re.findall(r'href="/households/([0-9a-f-]{36})#followups"', last))
+    assert shown | rest == households and len(rest) == 1

@@ -19,7 +19,7 @@ from awda.monitoring import followups
 from awda.monitoring.commands import AssignIn
 from awda.web.deps import RuntimeDep, SessionDep, VaultDep
 from awda.web.pages.auth import PageActor, check_form
-from awda.web.pages.forms import message_for
+from awda.web.pages.forms import PAGE_SIZE, Pager, bounded_offset, message_for
 from awda.web.pages.households import household_again
 from awda.web.pages.nav import forbidden, not_found, render_page
 
@@ -74,15 +74,20 @@ def unreached(
     actor: PageActor,
     after_days: DaysQuery = "",
     escalated: Annotated[int | None, Query(ge=0)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    """Households with a follow-up due and no successful contact for more than `after_days` days."""
+    """Households with a follow-up due and no successful contact for more than `after_days` days, 50 a page."""
     days, errors = _days(after_days, runtime.settings.followup_escalate_days)
     try:
         listed = _unreached(session, actor, days)
     except PermissionDenied:
         return forbidden(request, actor)
+    start = bounded_offset(offset)
+    pager = Pager("/followups/unreached", start, PAGE_SIZE, len(listed), (("after_days", str(days)),))
     context = {
-        "listed": listed,
+        "listed": listed[start : start + PAGE_SIZE],
+        "total": len(listed),
+        "pager": pager,
         "after_days": after_days if errors else days,
         "days": days,
         "max_days": MAX_DAYS,
