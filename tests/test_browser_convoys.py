@@ -115,6 +115,8 @@ def test_schedule_plan_board_close_boarding_and_arrive(
     page.wait_for_url("**/convoys/CV-BROWSER?done=arrivals")
     assert page.locator(f"#arrivals input[value='{head}']").is_checked()
     page.click("nav a[href='/convoys/missing']")
+    page.wait_for_url("**/convoys/missing")
+    page.wait_for_load_state()
     assert page.locator("[data-missing]").count() == 1
     assert page.get_attribute("[data-missing]", "data-missing") == "CV-LATE"
     check_page(page, locale, "convoys-missing")

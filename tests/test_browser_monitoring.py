@@ -100,6 +100,8 @@ def test_incidents_assignment_and_escalation(
     assert page.locator(f"td[data-monitor='monitor-m-{locale}']").count() == 5
 
     page.click("nav.site-nav a[href='/followups/unreached']")
+    page.wait_for_url("**/followups/unreached")
+    page.wait_for_load_state()
     assert page.locator(f"a[href='/households/{household}#followups']").count() == 1
     check_page(page, locale, "unreached")
     page.click("a[href^='/followups/unreached/escalate']")

@@ -74,6 +74,7 @@ def context(browser: Browser, locale: str) -> Iterator[BrowserContext]:  # noqa:
 
 def check_page(page: Page, locale: str, name: str) -> None:
     """The page's direction, translation and accessibility; saved as a screenshot when asked."""
+    page.wait_for_load_state()  # a click that navigates returns once the next page starts loading
     assert page.get_attribute("html", "lang") == locale
     assert page.get_attribute("html", "dir") == ("rtl" if locale == "ar" else "ltr")
     if locale == "ar":
@@ -206,6 +207,8 @@ def test_register_open_change_and_review(
     page.goto(f"{server}/waitlists")
     check_page(page, locale, "waitlists")
     page.click("table.list a")
+    page.wait_for_url("**/waitlists/*/*")
+    page.wait_for_load_state()
     assert page.locator("table.list tbody tr").count() == 1
     check_page(page, locale, "waitlist")
     page.goto(f"{server}/scorecards")
