@@ -44,6 +44,13 @@ def member_needs(vulnerabilities: Iterable[str], birth_year: int | None, year: i
     return needs
 
 
+def household_needs(present: Sequence[object], oldest: int | None, youngest: int | None, year: int) -> set[str]:
+    """A household's kinds of need from its members summed up: for each flag of `VULNERABILITY_WEIGHTS`,
+    in order, whether any member has it; and the oldest and the youngest birth year (age needs)."""
+    recorded = [flag for flag, hit in zip(VULNERABILITY_WEIGHTS, present, strict=True) if hit]
+    return member_needs(recorded, oldest, year) | member_needs((), youngest, year)
+
+
 def vulnerability(needs: Iterable[str]) -> float:
     """The household's score in [0, 1]: the weights of its distinct kinds of need, capped at 1."""
     return min(1.0, round(sum(VULNERABILITY_WEIGHTS[need] for need in set(needs)), 3))

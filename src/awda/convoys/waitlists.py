@@ -23,7 +23,7 @@ from awda.convoys.waitlist_rules import (
     VULNERABILITY_WEIGHTS,
     Placed,
     Waiting,
-    member_needs,
+    household_needs,
     place_all,
     vulnerability,
 )
@@ -100,48 +100,42 @@ def waiting_entries(
     any member has it, as a whole word of `vulnerabilities`; age needs from the oldest and the
     youngest birth year), then scored by the written rule (`waitlist_rules`).
     """
-    query = _open_intentions(scope, origin, destination, statuses)
+    rows = session.execute(_with_members(_open_intentions(scope, origin, destination, statuses))).tuples()
+    return [_waiting(row, year, priority_days) for row in rows]
+
+
+def _with_members(query: Select[Any]) -> Select[Any]:
+    """`query` (open intentions) grouped with its members: how many, the oldest and youngest birth
+    years, and for each flag of `VULNERABILITY_WEIGHTS` whether a member has it (a whole word)."""
     padded = literal(" ").concat(Person.vulnerabilities).concat(" ")
     flags = [
         func.max(case((padded.like(f"% {flag.replace('_', '/_')} %", escape="/"), 1), else_=0))
         for flag in VULNERABILITY_WEIGHTS
     ]
-    grouped = (
+    return (
         query.add_columns(func.count(), func.min(Person.birth_year), func.max(Person.birth_year), *flags)
         .join(IntentionMember, IntentionMember.intention_id == Intention.id)
         .join(Person, Person.id == IntentionMember.person_id)
         .group_by(*query.selected_columns)
     )
-    entries = []
-    for (
-        _intention_id,
-        uid,
-        household_uid,
-        site_code,
-        pcode,
-        declared_on,
-        window_start,
-        group,
-        *members,
-    ) in session.execute(grouped).tuples():
-        people, oldest, youngest, *present = members
-        recorded = [flag for flag, hit in zip(VULNERABILITY_WEIGHTS, present, strict=True) if hit]
-        needs = member_needs(recorded, oldest, year) | member_needs((), youngest, year)
-        entries.append(
-            Waiting(
-                intention_uid=uid,
-                household_uid=household_uid,
-                origin=site_code,
-                destination=pcode,
-                people=people,
-                score=vulnerability(needs),
-                declared_on=declared_on,
-                earliest_date=max(declared_on, window_start or declared_on),
-                travel_group=group or None,
-                priority_days=priority_days,
-            )
-        )
-    return entries
+
+
+def _waiting(row: tuple[Any, ...], year: int, priority_days: int) -> Waiting:
+    """One grouped row as the list and the planner see it, scored by the written rule."""
+    _intention_id, uid, household_uid, site_code, pcode, declared_on, window_start, group, people, *rest = row
+    oldest, youngest, *present = rest
+    return Waiting(
+        intention_uid=uid,
+        household_uid=household_uid,
+        origin=site_code,
+        destination=pcode,
+        people=people,
+        score=vulnerability(household_needs(present, oldest, youngest, year)),
+        declared_on=declared_on,
+        earliest_date=max(declared_on, window_start or declared_on),
+        travel_group=group or None,
+        priority_days=priority_days,
+    )
 
 
 def upcoming_convoys(
